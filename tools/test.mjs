@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// `npm test`: the one test command (README, .ci/run). It checks the module boundaries, then has Nx run
+// check-generated, lint, typecheck, build and every project's tests, and ends with one line:
+// `N passed, N failed[, N skipped]` summed over every project's jest results.
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const resultsDir = path.join(root, '.test-results')
+const extra = process.argv.slice(2)
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' })
+  return r.status ?? 1
+}
+
+fs.rmSync(resultsDir, { recursive: true, force: true })
+let failedSteps = 0
+failedSteps += run(process.execPath, [path.join(root, 'tools/check-boundaries.mjs')]) === 0 ? 0 : 1
+const nx = path.join(root, 'node_modules/nx/bin/nx.js')
+const parallel = process.env.CPC_TEST_PARALLEL ?? '2'
+failedSteps +=
+  run(process.execPath, [nx, 'run-many', '-t', 'check-generated', 'lint', 'typecheck', 'build', 'test', `--parallel=${parallel}`, '--outputStyle=stream', ...extra]) === 0 ? 0 : 1
+
+let passed = 0
+let failed = 0
+let skipped = 0
+let suitesFailed = 0
+if (fs.existsSync(resultsDir)) {
+  for (const f of fs.readdirSync(resultsDir).filter((f) => f.endsWith('.json'))) {
+    const r = JSON.parse(fs.readFileSync(path.join(resultsDir, f), 'utf8'))
+    passed += r.numPassedTests
+    failed += r.numFailedTests
+    skipped += r.numPendingTests + (r.numTodoTests ?? 0)
+    // A suite that fails to load counts no test; count it as a failure so it cannot hide.
+    suitesFailed += r.testResults.filter((s) => s.status === 'failed' && s.assertionResults.length === 0).length
+  }
+}
+failed += suitesFailed
+if (failedSteps > 0 && failed === 0) failed = failedSteps
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
+process.exit(failedSteps > 0 || failed > 0 || passed === 0 ? 1 : 0)
