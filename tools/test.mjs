@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ensureSystemPackages } from './system-deps.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const resultsDir = path.join(root, '.test-results')
@@ -17,12 +18,18 @@ function run(cmd, args) {
 }
 
 fs.rmSync(resultsDir, { recursive: true, force: true })
+ensureSystemPackages()
 let failedSteps = 0
 failedSteps += run(process.execPath, [path.join(root, 'tools/check-boundaries.mjs')]) === 0 ? 0 : 1
 const nx = path.join(root, 'node_modules/nx/bin/nx.js')
 const parallel = process.env.CPC_TEST_PARALLEL ?? '2'
 failedSteps +=
   run(process.execPath, [nx, 'run-many', '-t', 'check-generated', 'lint', 'typecheck', 'build', 'test', `--parallel=${parallel}`, '--outputStyle=stream', ...extra]) === 0 ? 0 : 1
+
+// Workspace-level code outside the Nx projects: tools/ and bench/ are linted, and the benchmark
+// harness runs in its quick mode (milliseconds per loop) so it cannot rot.
+failedSteps += run(process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), 'tools', 'bench/src', 'jest.preset.mjs', 'eslint.config.mjs']) === 0 ? 0 : 1
+failedSteps += run(process.execPath, [path.join(root, 'tools/bench.mjs'), '--quick', '--no-build']) === 0 ? 0 : 1
 
 let passed = 0
 let failed = 0

@@ -1,0 +1,87 @@
+// The benchmark harness: timed loops, rows with a baseline measured in the same run, a table, JSON.
+import os from 'node:os'
+
+/** One benchmark figure, held against a baseline measured in the same run. */
+export interface Row {
+  id: string
+  what: string
+  value: number
+  unit: string
+  /** What the figure is held against; absent when the row is a baseline itself. */
+  baseline?: { what: string; value: number }
+  /** value / baseline.value (for rates higher is better). */
+  ratio?: number
+  /** The target, as text, e.g. ">= 0.80 of baseline". */
+  target?: string
+  /** Whether the target is met (undefined when the row has no target). */
+  met?: boolean
+}
+
+export interface BenchOptions {
+  quick: boolean
+}
+
+/** Runs `fn` repeatedly for about `ms` milliseconds (at least `minOps` calls) and returns ops/s. */
+export function rate(fn: () => void, ms: number, minOps = 1): number {
+  // Warm up so the JIT has compiled the hot path before we time it.
+  const warmEnd = performance.now() + Math.min(50, ms / 5)
+  while (performance.now() < warmEnd) fn()
+  let ops = 0
+  const start = performance.now()
+  const end = start + ms
+  let now = start
+  while (now < end || ops < minOps) {
+    for (let i = 0; i < 16; i++) fn()
+    ops += 16
+    now = performance.now()
+  }
+  return (ops * 1000) / (now - start)
+}
+
+/** Builds a row that compares `value` against `baseline` with a minimum ratio target. */
+export function versus(id: string, what: string, value: number, unit: string, baseline: { what: string; value: number }, minRatio?: number): Row {
+  const ratio = value / baseline.value
+  return {
+    id,
+    what,
+    value,
+    unit,
+    baseline,
+    ratio,
+    target: minRatio === undefined ? undefined : `>= ${minRatio.toFixed(2)}x`,
+    met: minRatio === undefined ? undefined : ratio >= minRatio,
+  }
+}
+
+function fmt(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`
+  return n.toFixed(n < 10 ? 2 : 1)
+}
+
+export function table(rows: Row[]): string {
+  const header = ['id', 'what', 'value', 'baseline (same run)', 'ratio', 'target', 'met']
+  const body = rows.map((r) => [
+    r.id,
+    r.what,
+    `${fmt(r.value)} ${r.unit}`,
+    r.baseline ? `${r.baseline.what}: ${fmt(r.baseline.value)} ${r.unit}` : '-',
+    r.ratio === undefined ? '-' : `${r.ratio.toFixed(2)}x`,
+    r.target ?? '-',
+    r.met === undefined ? '-' : r.met ? 'yes' : 'NO',
+  ])
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)))
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n')
+}
+
+export function machine(): Record<string, string | number> {
+  const cpus = os.cpus()
+  return {
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  }
+}
