@@ -249,6 +249,17 @@ export interface Ack {
 export interface Ping {
   seq: bigint;
   sentAtMs: bigint;
+  /**
+   * UDP loss probes (see packages/connection-manager/src/link/README.md). The sender invites the
+   * receiver to send probes to probe_port on the sender's host (the remote host of this connection),
+   * tagged with probe_id and authenticated with HMAC-SHA256 under probe_key. 0 / empty: no probes.
+   * The key travels only inside this Noise-encrypted stream and is fresh per session.
+   */
+  probePort: number;
+  /** 32 random bytes, the HMAC key for probes and echoes of this direction. */
+  probeKey: Uint8Array;
+  /** 8 random bytes that name the session in each datagram (the source address is not trusted). */
+  probeId: Uint8Array;
 }
 
 export interface Pong {
@@ -256,6 +267,20 @@ export interface Pong {
   /** Echo of Ping.sent_at_ms, so the pinger computes RTT from its own clock. */
   pingSentAtMs: bigint;
   sentAtMs: bigint;
+  /**
+   * The ponger's own probe invitation, as in Ping fields 3-5, so one ping round sets up both
+   * directions.
+   */
+  probePort: number;
+  probeKey: Uint8Array;
+  probeId: Uint8Array;
+  /**
+   * Loss report: of the probes the pinger sent to the ponger, how many arrived (probes_received) out
+   * of how many the sequence numbers say were sent (probes_expected), over the ponger's window. Lets
+   * the pinger know its outbound one-way loss even when UDP echoes are lost. 0/0: nothing yet.
+   */
+  probesReceived: number;
+  probesExpected: number;
 }
 
 export interface Goodbye {
@@ -1750,7 +1775,7 @@ export const Ack: MessageFns<Ack> = {
 };
 
 function createBasePing(): Ping {
-  return { seq: 0n, sentAtMs: 0n };
+  return { seq: 0n, sentAtMs: 0n, probePort: 0, probeKey: new Uint8Array(0), probeId: new Uint8Array(0) };
 }
 
 export const Ping: MessageFns<Ping> = {
@@ -1766,6 +1791,15 @@ export const Ping: MessageFns<Ping> = {
         throw new globalThis.Error("value provided for field message.sentAtMs of type uint64 too large");
       }
       writer.uint32(16).uint64(message.sentAtMs);
+    }
+    if (message.probePort !== 0) {
+      writer.uint32(24).uint32(message.probePort);
+    }
+    if (message.probeKey.length !== 0) {
+      writer.uint32(34).bytes(message.probeKey);
+    }
+    if (message.probeId.length !== 0) {
+      writer.uint32(42).bytes(message.probeId);
     }
     return writer;
   },
@@ -1799,6 +1833,30 @@ export const Ping: MessageFns<Ping> = {
             message.sentAtMs = reader.uint64() as bigint;
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.probePort = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.probeKey = reader.bytes();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.probeId = reader.bytes();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1819,6 +1877,21 @@ export const Ping: MessageFns<Ping> = {
         : isSet(object.sent_at_ms)
         ? BigInt(object.sent_at_ms)
         : 0n,
+      probePort: isSet(object.probePort)
+        ? globalThis.Number(object.probePort)
+        : isSet(object.probe_port)
+        ? globalThis.Number(object.probe_port)
+        : 0,
+      probeKey: isSet(object.probeKey)
+        ? bytesFromBase64(object.probeKey)
+        : isSet(object.probe_key)
+        ? bytesFromBase64(object.probe_key)
+        : new Uint8Array(0),
+      probeId: isSet(object.probeId)
+        ? bytesFromBase64(object.probeId)
+        : isSet(object.probe_id)
+        ? bytesFromBase64(object.probe_id)
+        : new Uint8Array(0),
     };
   },
 
@@ -1830,6 +1903,15 @@ export const Ping: MessageFns<Ping> = {
     if (message.sentAtMs !== 0n) {
       obj.sentAtMs = message.sentAtMs.toString();
     }
+    if (message.probePort !== 0) {
+      obj.probePort = Math.round(message.probePort);
+    }
+    if (message.probeKey.length !== 0) {
+      obj.probeKey = base64FromBytes(message.probeKey);
+    }
+    if (message.probeId.length !== 0) {
+      obj.probeId = base64FromBytes(message.probeId);
+    }
     return obj;
   },
 
@@ -1840,12 +1922,24 @@ export const Ping: MessageFns<Ping> = {
     const message = createBasePing();
     message.seq = (object.seq !== undefined && object.seq !== null) ? BigInt(object.seq) : 0n;
     message.sentAtMs = (object.sentAtMs !== undefined && object.sentAtMs !== null) ? BigInt(object.sentAtMs) : 0n;
+    message.probePort = object.probePort ?? 0;
+    message.probeKey = object.probeKey ?? new Uint8Array(0);
+    message.probeId = object.probeId ?? new Uint8Array(0);
     return message;
   },
 };
 
 function createBasePong(): Pong {
-  return { seq: 0n, pingSentAtMs: 0n, sentAtMs: 0n };
+  return {
+    seq: 0n,
+    pingSentAtMs: 0n,
+    sentAtMs: 0n,
+    probePort: 0,
+    probeKey: new Uint8Array(0),
+    probeId: new Uint8Array(0),
+    probesReceived: 0,
+    probesExpected: 0,
+  };
 }
 
 export const Pong: MessageFns<Pong> = {
@@ -1867,6 +1961,21 @@ export const Pong: MessageFns<Pong> = {
         throw new globalThis.Error("value provided for field message.sentAtMs of type uint64 too large");
       }
       writer.uint32(24).uint64(message.sentAtMs);
+    }
+    if (message.probePort !== 0) {
+      writer.uint32(32).uint32(message.probePort);
+    }
+    if (message.probeKey.length !== 0) {
+      writer.uint32(42).bytes(message.probeKey);
+    }
+    if (message.probeId.length !== 0) {
+      writer.uint32(50).bytes(message.probeId);
+    }
+    if (message.probesReceived !== 0) {
+      writer.uint32(56).uint32(message.probesReceived);
+    }
+    if (message.probesExpected !== 0) {
+      writer.uint32(64).uint32(message.probesExpected);
     }
     return writer;
   },
@@ -1908,6 +2017,46 @@ export const Pong: MessageFns<Pong> = {
             message.sentAtMs = reader.uint64() as bigint;
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.probePort = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.probeKey = reader.bytes();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.probeId = reader.bytes();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.probesReceived = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.probesExpected = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1933,6 +2082,31 @@ export const Pong: MessageFns<Pong> = {
         : isSet(object.sent_at_ms)
         ? BigInt(object.sent_at_ms)
         : 0n,
+      probePort: isSet(object.probePort)
+        ? globalThis.Number(object.probePort)
+        : isSet(object.probe_port)
+        ? globalThis.Number(object.probe_port)
+        : 0,
+      probeKey: isSet(object.probeKey)
+        ? bytesFromBase64(object.probeKey)
+        : isSet(object.probe_key)
+        ? bytesFromBase64(object.probe_key)
+        : new Uint8Array(0),
+      probeId: isSet(object.probeId)
+        ? bytesFromBase64(object.probeId)
+        : isSet(object.probe_id)
+        ? bytesFromBase64(object.probe_id)
+        : new Uint8Array(0),
+      probesReceived: isSet(object.probesReceived)
+        ? globalThis.Number(object.probesReceived)
+        : isSet(object.probes_received)
+        ? globalThis.Number(object.probes_received)
+        : 0,
+      probesExpected: isSet(object.probesExpected)
+        ? globalThis.Number(object.probesExpected)
+        : isSet(object.probes_expected)
+        ? globalThis.Number(object.probes_expected)
+        : 0,
     };
   },
 
@@ -1947,6 +2121,21 @@ export const Pong: MessageFns<Pong> = {
     if (message.sentAtMs !== 0n) {
       obj.sentAtMs = message.sentAtMs.toString();
     }
+    if (message.probePort !== 0) {
+      obj.probePort = Math.round(message.probePort);
+    }
+    if (message.probeKey.length !== 0) {
+      obj.probeKey = base64FromBytes(message.probeKey);
+    }
+    if (message.probeId.length !== 0) {
+      obj.probeId = base64FromBytes(message.probeId);
+    }
+    if (message.probesReceived !== 0) {
+      obj.probesReceived = Math.round(message.probesReceived);
+    }
+    if (message.probesExpected !== 0) {
+      obj.probesExpected = Math.round(message.probesExpected);
+    }
     return obj;
   },
 
@@ -1960,6 +2149,11 @@ export const Pong: MessageFns<Pong> = {
       ? BigInt(object.pingSentAtMs)
       : 0n;
     message.sentAtMs = (object.sentAtMs !== undefined && object.sentAtMs !== null) ? BigInt(object.sentAtMs) : 0n;
+    message.probePort = object.probePort ?? 0;
+    message.probeKey = object.probeKey ?? new Uint8Array(0);
+    message.probeId = object.probeId ?? new Uint8Array(0);
+    message.probesReceived = object.probesReceived ?? 0;
+    message.probesExpected = object.probesExpected ?? 0;
     return message;
   },
 };
