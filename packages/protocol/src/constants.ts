@@ -1,0 +1,66 @@
+/** The libp2p protocol id every cpc-net frame travels on. */
+export const PROTOCOL_ID = '/cpc/1.0.0'
+
+/**
+ * Domain-separation prefix of the signing bytes (UTF-8, 13 bytes, no terminator). A signature made
+ * for cpc-net can never be replayed as a signature for another protocol using the same key.
+ */
+export const SIGNING_DOMAIN = 'cpc/1.0.0/sig'
+
+/**
+ * Largest frame body (the protobuf after the varint length prefix) a reader accepts. A longer
+ * declared length is rejected as soon as the prefix is read, before any of the body is buffered.
+ */
+export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024
+
+/**
+ * The longest varint length prefix accepted. 5 bytes carry 35 bits, far above any sane
+ * maxFrameBytes; a longer prefix (e.g. 0x80 0x80 0x80 ... padding) is malformed.
+ */
+export const MAX_LENGTH_PREFIX_BYTES = 5
+
+/**
+ * Payloads above this many bytes (after compression) are split into chunks of at most this size.
+ * A 256 KiB chunk plus the message header (~150 bytes with a 38-byte origin, 64-byte signature,
+ * group and recipient) fits well within DEFAULT_MAX_FRAME_BYTES.
+ */
+export const DEFAULT_CHUNK_BYTES = 256 * 1024
+
+/**
+ * Payloads at or below this size are never compressed: LZ4 rarely saves anything on small
+ * protobufs, and the CPU is better spent elsewhere.
+ */
+export const DEFAULT_COMPRESSION_THRESHOLD_BYTES = 1024
+
+/** Receivers refuse to decompress a payload that declares more than this many bytes. */
+export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
+
+/**
+ * Largest whole payload (before compression) buildMessages accepts: a receiver would refuse to
+ * decompress anything bigger, so refuse it at the sender.
+ */
+export const DEFAULT_MAX_PAYLOAD_BYTES = DEFAULT_MAX_DECOMPRESSED_BYTES
+
+/** Largest reassembled (possibly compressed) payload a Reassembler accepts (chunk.total_bytes). */
+export const DEFAULT_REASSEMBLY_MAX_MESSAGE_BYTES = DEFAULT_MAX_DECOMPRESSED_BYTES
+
+/** Partially received chunked messages held at once, over all origins. */
+export const DEFAULT_REASSEMBLY_MAX_MESSAGES = 64
+
+/** Partially received chunked messages held at once for one origin, so one peer cannot fill the buffer. */
+export const DEFAULT_REASSEMBLY_MAX_MESSAGES_PER_ORIGIN = 8
+
+/** Bytes of chunk payloads buffered at once, over all partial messages. */
+export const DEFAULT_REASSEMBLY_MAX_BYTES = 128 * 1024 * 1024
+
+/** A chunked message whose chunks have not all arrived this long after its first chunk is dropped. */
+export const DEFAULT_REASSEMBLY_TIMEOUT_MS = 30_000
+
+/** Public keys (derived from origin peer ids) the verifier keeps ready, least recently used evicted. */
+export const DEFAULT_VERIFIER_CACHE_SIZE = 1024
+
+/** Bits of a nonce below the millisecond timestamp: up to 2^20 nonces per millisecond. */
+export const NONCE_COUNTER_BITS = 20
+
+/** Length of an Ed25519 signature. */
+export const SIGNATURE_BYTES = 64
