@@ -1,0 +1,13 @@
+// Link metrics of @cpc/connection-manager: RTT, one-way loss, throughput, adaptive heartbeat.
+export { LinkMonitor } from './link-monitor.js'
+export type { LinkMonitorComponents, LinkMonitorInit, LinkMonitorEvents, LinkStats, LinkScorer, LinkLogger, LossSource } from './link-monitor.js'
+export { createLinkMetrics } from './metrics.js'
+export type { LinkMetrics, ProbeResult, PingResult } from './metrics.js'
+export { systemClock, systemScheduler } from './clock.js'
+export type { Clock, Scheduler, TimerHandle } from './clock.js'
+export { nodeUdpSocketFactory } from './udp-socket.js'
+export type { UdpSocketFactory, UdpSocketOptions, ProbeSocket, RemoteInfo } from './udp-socket.js'
+export { HeartbeatPolicy } from './heartbeat.js'
+export type { HeartbeatVerdict, HeartbeatPolicyInit } from './heartbeat.js'
+export { LossWindow } from './loss-window.js'
+export * as linkDefaults from './constants.js'
