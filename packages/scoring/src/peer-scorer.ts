@@ -261,7 +261,11 @@ export class PeerScorer extends TypedEventEmitter<PeerScorerEvents> {
    */
   importState(state: unknown, options: ImportOptions = {}): void {
     const parsed = parseState(state)
-    const peers = parsed.peers.sort((a, b) => b.atMs - a.atMs).slice(0, this.cfg.maxPeers)
+    let peers = parsed.peers
+    if (peers.length > this.cfg.maxPeers) {
+      const keep = new Set([...peers].sort((a, b) => b.atMs - a.atMs).slice(0, this.cfg.maxPeers))
+      peers = peers.filter((p) => keep.has(p))
+    }
     this.peers.clear()
     this.emitted.clear()
     for (const p of peers) {

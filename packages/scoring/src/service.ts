@@ -1,6 +1,7 @@
 // The gRPC ScoringService: thin handlers over PeerScorer. Library errors become gRPC Status codes
 // in scoringErrorMiddleware (grpc-errors.ts), not here.
-import { common, scoringApi } from '@cpc/protocol'
+import { common } from '@cpc/protocol'
+import type { scoringApi } from '@cpc/protocol'
 import type { PeerScorer } from './peer-scorer.js'
 import type { PeerScoreSnapshot } from './types.js'
 import { InvalidScoringInputError } from './errors.js'
