@@ -1,0 +1,304 @@
+// CpcChannel: the libp2p side of /cpc/1.0.0 (see docs/design/wire-channel.md). One handler for the
+// protocol, one lazily opened outbound stream per peer, frames written with backpressure, inbound
+// frames decoded and dispatched as typed events. It does not verify signatures: consumers do.
+import { FrameDecoder, PROTOCOL_ID, ProtocolError, type CpcMessage } from '@cpc/protocol'
+import { TypedEventEmitter, type Connection, type Libp2p, type PeerId, type Stream } from '@libp2p/interface'
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_INBOUND_STREAMS,
+  DEFAULT_MAX_OUTBOUND_STREAMS,
+  DEFAULT_MAX_TRACKED_PEERS,
+  DEFAULT_SEND_TIMEOUT_MS,
+} from './constants.js'
+import { NotStartedError, StreamClosedError } from './errors.js'
+import { noopLogger, type Logger } from './logger.js'
+import type { ConnectionManagerMetrics } from './metrics.js'
+import { combinedSignal, raceSignal, waitForDrain } from './wait.js'
+
+export type ChannelNode = Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol'>
+
+export interface CpcChannelComponents {
+  libp2p: ChannelNode
+  logger?: Logger
+  metrics?: ConnectionManagerMetrics
+}
+
+export interface CpcChannelInit {
+  /** Largest inbound frame body (default DEFAULT_MAX_FRAME_BYTES). */
+  maxFrameBytes?: number
+  maxInboundStreams?: number
+  maxOutboundStreams?: number
+  /** Bound on opening a stream and on each wait for drain, ms (default DEFAULT_SEND_TIMEOUT_MS). */
+  sendTimeoutMs?: number
+  /** Peers whose byte counters are kept (default DEFAULT_MAX_TRACKED_PEERS). */
+  maxTrackedPeers?: number
+}
+
+export interface ChannelMessageDetail {
+  peer: PeerId
+  message: CpcMessage
+  /** Bytes of the frame on the wire (length prefix included). */
+  bytes: number
+  /** True when it arrived over a limited (relayed) connection. */
+  limited: boolean
+}
+
+export interface ChannelProtocolErrorDetail {
+  peer: PeerId
+  error: ProtocolError
+}
+
+export interface CpcChannelEvents {
+  message: CustomEvent<ChannelMessageDetail>
+  'protocol:error': CustomEvent<ChannelProtocolErrorDetail>
+}
+
+export interface ChannelCounters {
+  bytesIn: number
+  bytesOut: number
+  framesIn: number
+  /** Frames handed to send (an array counts each element). */
+  framesOut: number
+}
+
+export interface SendOptions {
+  signal?: AbortSignal
+}
+
+export class CpcChannel extends TypedEventEmitter<CpcChannelEvents> {
+  readonly #node: ChannelNode
+  readonly #log: Logger
+  readonly #metrics?: ConnectionManagerMetrics
+  readonly #maxFrameBytes: number
+  readonly #maxInboundStreams: number
+  readonly #maxOutboundStreams: number
+  readonly #sendTimeoutMs: number
+  readonly #maxTrackedPeers: number
+  readonly #outbound = new Map<string, Stream>()
+  readonly #opening = new Map<string, Promise<Stream>>()
+  readonly #inbound = new Set<Stream>()
+  readonly #counters = new Map<string, ChannelCounters>()
+  #stopController = new AbortController()
+  #started = false
+
+  constructor(components: CpcChannelComponents, init: CpcChannelInit = {}) {
+    super()
+    this.#node = components.libp2p
+    this.#log = components.logger ?? noopLogger
+    this.#metrics = components.metrics
+    this.#maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
+    this.#maxInboundStreams = init.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS
+    this.#maxOutboundStreams = init.maxOutboundStreams ?? DEFAULT_MAX_OUTBOUND_STREAMS
+    this.#sendTimeoutMs = init.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS
+    this.#maxTrackedPeers = init.maxTrackedPeers ?? DEFAULT_MAX_TRACKED_PEERS
+  }
+
+  get started(): boolean {
+    return this.#started
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return
+    this.#stopController = new AbortController()
+    await this.#node.handle(PROTOCOL_ID, this.#onStream, {
+      runOnLimitedConnection: true,
+      maxInboundStreams: this.#maxInboundStreams,
+      maxOutboundStreams: this.#maxOutboundStreams,
+    })
+    this.#started = true
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#started) return
+    this.#started = false
+    this.#stopController.abort()
+    await this.#node.unhandle(PROTOCOL_ID).catch((err: unknown) => this.#log.debug({ err }, 'unhandle failed'))
+    const closing = [...this.#outbound.values()].map(async (stream) => this.#closeOrAbort(stream))
+    this.#outbound.clear()
+    for (const stream of this.#inbound) stream.abort(new StreamClosedError('channel stopped'))
+    this.#inbound.clear()
+    await Promise.all(closing)
+  }
+
+  /**
+   * Writes frames (already length-prefixed, e.g. from encodeFrame) to the peer's outbound stream,
+   * opening it if needed. An array goes out in one write: that is the batching the router uses.
+   * Resolves once the stream accepted the bytes (after a 'drain' if it signalled backpressure).
+   */
+  async send(peer: PeerId, frames: Uint8Array | Uint8Array[], options: SendOptions = {}): Promise<void> {
+    if (!this.#started) throw new NotStartedError('CpcChannel')
+    const buf = Array.isArray(frames) ? concat(frames) : frames
+    const frameCount = Array.isArray(frames) ? frames.length : 1
+    let stream = await this.#streamFor(peer, options.signal)
+    if (stream.writableNeedsDrain) await waitForDrain(stream, options.signal, this.#sendTimeoutMs)
+    let accepted: boolean
+    try {
+      accepted = stream.send(buf)
+    } catch (err) {
+      // The stream was reset or closed under us: reopen once.
+      this.#log.debug({ peer: peer.toString(), err }, 'send failed, reopening stream')
+      this.#dropOutbound(peer.toString(), stream)
+      stream = await this.#streamFor(peer, options.signal)
+      accepted = stream.send(buf)
+    }
+    const c = this.#countersFor(peer.toString())
+    c.bytesOut += buf.byteLength
+    c.framesOut += frameCount
+    this.#metrics?.channelBytes.inc({ direction: 'out' }, buf.byteLength)
+    this.#metrics?.channelFrames.inc({ direction: 'out' }, frameCount)
+    if (!accepted) {
+      this.#metrics?.channelDrainWaits.inc()
+      await waitForDrain(stream, options.signal, this.#sendTimeoutMs)
+    }
+  }
+
+  /** Half-closes the outbound stream to `peer`, flushing what was sent (e.g. after a goodbye). */
+  async closeStream(peer: PeerId, options: SendOptions = {}): Promise<void> {
+    const key = peer.toString()
+    const stream = this.#outbound.get(key)
+    if (stream == null) return
+    this.#outbound.delete(key)
+    await raceSignal(this.#closeOrAbort(stream), options.signal)
+  }
+
+  counters(peer: PeerId | string): ChannelCounters {
+    const c = this.#counters.get(peer.toString())
+    return c == null ? { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0 } : { ...c }
+  }
+
+  bytesIn(peer: PeerId | string): number {
+    return this.#counters.get(peer.toString())?.bytesIn ?? 0
+  }
+
+  bytesOut(peer: PeerId | string): number {
+    return this.#counters.get(peer.toString())?.bytesOut ?? 0
+  }
+
+  /** Drops the counters of a peer that is gone for good. */
+  forget(peer: PeerId | string): void {
+    this.#counters.delete(peer.toString())
+  }
+
+  #onStream = (stream: Stream, connection: Connection): void => {
+    // Attach the reader at once: a stream half-closed before iteration starts would never end.
+    this.#inbound.add(stream)
+    void this.#read(stream, connection).finally(() => this.#inbound.delete(stream))
+  }
+
+  async #read(stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer
+    const key = peer.toString()
+    const limited = connection.limits != null
+    // FrameDecoder rather than readFrames: its bufferedBytes gives each frame's exact wire size
+    // without re-encoding the message.
+    const decoder = new FrameDecoder({ maxFrameBytes: this.#maxFrameBytes })
+    try {
+      for await (const chunk of stream) {
+        const c = this.#countersFor(key)
+        c.bytesIn += chunk.byteLength
+        this.#metrics?.channelBytes.inc({ direction: 'in' }, chunk.byteLength)
+        let pending = decoder.bufferedBytes + chunk.byteLength
+        for (const message of decoder.decode(chunk)) {
+          const left = decoder.bufferedBytes
+          const bytes = pending - left
+          pending = left
+          c.framesIn++
+          this.#metrics?.channelFrames.inc({ direction: 'in' })
+          this.safeDispatchEvent('message', { detail: { peer, message, bytes, limited } })
+        }
+      }
+      decoder.end()
+      if (stream.status === 'open') await stream.close().catch(() => {})
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        this.#log.warn({ peer: key, code: err.code }, 'frame error, aborting stream')
+        this.#metrics?.channelProtocolErrors.inc({ code: err.code })
+        this.safeDispatchEvent('protocol:error', { detail: { peer, error: err } })
+        stream.abort(err)
+      } else {
+        // Reset by the remote, connection closed, or our own stop(): nothing to report.
+        this.#log.debug({ peer: key, err }, 'inbound stream ended')
+      }
+    }
+  }
+
+  async #streamFor(peer: PeerId, signal?: AbortSignal): Promise<Stream> {
+    const key = peer.toString()
+    const existing = this.#outbound.get(key)
+    if (existing != null && existing.status === 'open' && existing.writeStatus === 'writable') return existing
+    if (existing != null) this.#dropOutbound(key, existing)
+    let opening = this.#opening.get(key)
+    if (opening == null) {
+      opening = this.#open(peer, key)
+      this.#opening.set(key, opening)
+      const clear = (): void => {
+        if (this.#opening.get(key) === opening) this.#opening.delete(key)
+      }
+      opening.then(clear, clear)
+    }
+    // The open is shared by concurrent senders, so one caller's signal only stops its own wait.
+    return raceSignal(opening, signal)
+  }
+
+  async #open(peer: PeerId, key: string): Promise<Stream> {
+    const { signal, clear } = combinedSignal([this.#stopController.signal], this.#sendTimeoutMs)
+    try {
+      const stream = await this.#node.dialProtocol(peer, PROTOCOL_ID, { runOnLimitedConnection: true, signal })
+      if (!this.#started) {
+        stream.abort(new StreamClosedError('channel stopped'))
+        throw new NotStartedError('CpcChannel')
+      }
+      stream.addEventListener('close', () => this.#dropOutbound(key, stream), { once: true })
+      this.#outbound.set(key, stream)
+      return stream
+    } finally {
+      clear()
+    }
+  }
+
+  #dropOutbound(key: string, stream: Stream): void {
+    if (this.#outbound.get(key) === stream) this.#outbound.delete(key)
+  }
+
+  async #closeOrAbort(stream: Stream): Promise<void> {
+    const { signal, clear } = combinedSignal([], this.#sendTimeoutMs)
+    try {
+      await stream.close({ signal })
+    } catch (err) {
+      stream.abort(err instanceof Error ? err : new StreamClosedError())
+    } finally {
+      clear()
+    }
+  }
+
+  #countersFor(key: string): ChannelCounters {
+    let c = this.#counters.get(key)
+    if (c == null) {
+      if (this.#counters.size >= this.#maxTrackedPeers) {
+        // Forget the oldest peer without an open outbound stream (Map keeps insertion order).
+        for (const old of this.#counters.keys()) {
+          if (!this.#outbound.has(old)) {
+            this.#counters.delete(old)
+            break
+          }
+        }
+      }
+      c = { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0 }
+      this.#counters.set(key, c)
+    }
+    return c
+  }
+}
+
+function concat(frames: Uint8Array[]): Uint8Array {
+  if (frames.length === 1) return frames[0]
+  let length = 0
+  for (const f of frames) length += f.byteLength
+  const out = new Uint8Array(length)
+  let offset = 0
+  for (const f of frames) {
+    out.set(f, offset)
+    offset += f.byteLength
+  }
+  return out
+}

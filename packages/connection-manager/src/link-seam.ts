@@ -1,0 +1,13 @@
+// The seam to the link monitor (src/link, RTT/loss/throughput/heartbeat): the manager drives any
+// object of this shape, so the two halves of the package build and test independently.
+import type { Control, common } from '@cpc/protocol'
+import type { PeerId } from '@libp2p/interface'
+
+export interface LinkMonitorLike {
+  start?(): void | Promise<void>
+  stop?(): void | Promise<void>
+  addPeer(peerId: PeerId): void
+  removePeer(peerId: PeerId): void
+  handleControl(peer: PeerId, control: Control): void
+  stats(peer: PeerId): common.LinkStats | undefined
+}
