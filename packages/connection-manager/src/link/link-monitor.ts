@@ -105,12 +105,16 @@ interface PeerLink {
   pingOutcomes: boolean[]
   timer?: TimerHandle
   nextAt?: number
+  /** Smoothed per-heartbeat probe loss: the heartbeat's loss signal (see README.md). */
+  recentLoss: number
 }
 
 /** Pings in flight per peer beyond which the oldest is written off (timeouts normally keep it far lower). */
 const MAX_OUTSTANDING = 32
 /** RTT samples the jitter verdict looks at: recent enough that one old spike is forgotten quickly. */
 const JITTER_VERDICT_SAMPLES = 4
+/** EWMA weight of one heartbeat period's probe loss in the heartbeat's loss signal. */
+const RECENT_LOSS_WEIGHT = 0.3
 
 export class LinkMonitor extends TypedEventEmitter<LinkMonitorEvents> {
   private readonly components: LinkMonitorComponents
@@ -210,6 +214,7 @@ export class LinkMonitor extends TypedEventEmitter<LinkMonitorEvents> {
       nextSeq: 1n,
       outstanding: new Map(),
       pingOutcomes: [],
+      recentLoss: 0,
     }
     this.peers.set(key, link)
     if (this.started) this.scheduleTick(link, 0)
@@ -357,9 +362,12 @@ export class LinkMonitor extends TypedEventEmitter<LinkMonitorEvents> {
     this.prober?.acceptInvitation(link.key, { port: pong.probePort, key: pong.probeKey, id: pong.probeId })
     this.prober?.reportOutbound(link.key, { received: pong.probesReceived, expected: pong.probesExpected })
 
-    const recentLoss = this.prober?.takeRecentLoss(link.key)
+    // Per-period loss is noisy (a 1 s period holds ~10 probes, so 5% loss often shows as 0):
+    // smooth it, so a steadily lossy link does not look healthy three periods in a row.
+    const periodLoss = this.prober?.takeRecentLoss(link.key)
+    if (periodLoss != null) link.recentLoss += RECENT_LOSS_WEIGHT * (periodLoss - link.recentLoss)
     let verdict: HeartbeatVerdict = 'healthy'
-    if (recentLoss != null && recentLoss > this.init.lossThreshold) verdict = 'loss'
+    if (periodLoss != null && (periodLoss > this.init.lossThreshold || link.recentLoss > this.init.lossThreshold)) verdict = 'loss'
     else if (link.rtt.jitter(JITTER_VERDICT_SAMPLES) > this.init.jitterThresholdMs) verdict = 'jitter'
     this.applyVerdict(link, verdict)
   }
