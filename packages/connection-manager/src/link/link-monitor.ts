@@ -81,6 +81,8 @@ export interface LinkStats {
   /** Probe loss us → peer, as the peer reported it, when measured. */
   lossOutbound?: number
   lossSource: LossSource
+  /** Probes behind lossInbound / lossOutbound (the confidence of the figures: sd = sqrt(p(1-p)/n)). */
+  lossSamples: { inbound: number; outbound: number }
   jitterMs: number
 }
 
@@ -261,6 +263,7 @@ export class LinkMonitor extends TypedEventEmitter<LinkMonitorEvents> {
       lossInbound,
       lossOutbound,
       lossSource,
+      lossSamples: { inbound: this.prober?.inboundCounts(link.key)?.expected ?? 0, outbound: this.prober?.outboundCounts(link.key)?.expected ?? 0 },
       jitterMs: link.rtt.jitter(),
     }
   }
