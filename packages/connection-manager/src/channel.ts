@@ -152,13 +152,32 @@ export class CpcChannel extends TypedEventEmitter<CpcChannelEvents> {
     }
   }
 
-  /** Half-closes the outbound stream to `peer`, flushing what was sent (e.g. after a goodbye). */
+  /**
+   * Closes the outbound stream to `peer` and waits until the remote closed its end too. The remote
+   * closes only after reading every frame to the end of the stream, so once this resolves the
+   * remote has dispatched everything sent before (e.g. a goodbye) and the connection may go.
+   */
   async closeStream(peer: PeerId, options: SendOptions = {}): Promise<void> {
     const key = peer.toString()
     const stream = this.#outbound.get(key)
     if (stream == null) return
     this.#outbound.delete(key)
-    await raceSignal(this.#closeOrAbort(stream), options.signal)
+    const closed = new Promise<void>((resolve) => {
+      if (stream.status !== 'open') resolve()
+      else stream.addEventListener('close', () => resolve(), { once: true })
+    })
+    try {
+      await raceSignal(
+        (async () => {
+          await stream.close({ signal: options.signal })
+          await closed
+        })(),
+        options.signal,
+      )
+    } catch (err) {
+      stream.abort(err instanceof Error ? err : new StreamClosedError())
+      throw err
+    }
   }
 
   counters(peer: PeerId | string): ChannelCounters {

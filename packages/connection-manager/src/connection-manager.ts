@@ -31,7 +31,7 @@ import { AbortedError, DialFailedError, NotStartedError, RetryQueueFullError } f
 import type { LinkMonitorLike } from './link-seam.js'
 import { noopLogger, type Logger } from './logger.js'
 import { createConnectionManagerMetrics, type ConnectionManagerMetrics } from './metrics.js'
-import { PeerRecord, type GoodbyeRecord } from './peer-record.js'
+import { PeerRecord, type DialRecord, type GoodbyeRecord } from './peer-record.js'
 import { resolveWatermarks, selectPruneVictims, type Watermarks } from './pruner.js'
 import { RetryQueue } from './retry-queue.js'
 import type { PeerScorerLike } from './scorer.js'
@@ -355,7 +355,6 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
   async #dial(rec: PeerRecord, kind: 'dial' | 'retry', callerSignal?: AbortSignal): Promise<void> {
     this.#transition(rec, CONNECTING, kind)
     rec.dialAttempts++
-    const startedAt = this.#clock.now()
     if (this.#openConnection(rec.peerId) != null) {
       // Pooling: libp2p already holds a connection to the peer (e.g. it dialled us).
       this.#transition(rec, CONNECTED, 'reused')
@@ -365,18 +364,18 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
     }
     const controller = new AbortController()
     const { signal, clear } = combinedSignal([callerSignal, controller.signal, this.#stop.signal], this.#dialTimeoutMs)
-    const promise = (async () => {
+    const dial: DialRecord = { kind, startedAt: this.#clock.now(), controller, promise: Promise.resolve(), accounted: false }
+    dial.promise = (async () => {
       try {
         await this.#c.libp2p.dial(rec.peerId, { signal })
+        // Usually connection:open got here first and did this already.
         if (rec.state === CONNECTING) this.#transition(rec, CONNECTED, 'connected')
-        this.#metrics.dials.inc({ kind, result: 'success' })
-        this.#metrics.dialDuration.observe({ result: 'success' }, (this.#clock.now() - startedAt) / 1000)
-        this.#c.scorer?.dialSucceeded(rec.id)
+        this.#dialSucceeded(rec, dial)
       } catch (err) {
         const aborted = callerSignal?.aborted === true || controller.signal.aborted || this.#stop.signal.aborted
         const result = aborted ? 'aborted' : 'failure'
         this.#metrics.dials.inc({ kind, result })
-        this.#metrics.dialDuration.observe({ result }, (this.#clock.now() - startedAt) / 1000)
+        this.#metrics.dialDuration.observe({ result }, (this.#clock.now() - dial.startedAt) / 1000)
         if (!aborted) this.#c.scorer?.dialFailed(rec.id)
         if (callerSignal?.aborted === true) rec.keep = false
         rec.dial = undefined
@@ -388,11 +387,20 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
         throw aborted ? new AbortedError('dial aborted') : new DialFailedError(rec.id, { cause: err })
       } finally {
         clear()
-        rec.dial = undefined
+        if (rec.dial === dial) rec.dial = undefined
       }
     })()
-    rec.dial = { promise, controller }
-    await promise
+    rec.dial = dial
+    await dial.promise
+  }
+
+  /** Accounts a successful dial once, whether connection:open or dial() reported it first. */
+  #dialSucceeded(rec: PeerRecord, dial: DialRecord): void {
+    if (dial.accounted) return
+    dial.accounted = true
+    this.#metrics.dials.inc({ kind: dial.kind, result: 'success' })
+    this.#metrics.dialDuration.observe({ result: 'success' }, (this.#clock.now() - dial.startedAt) / 1000)
+    this.#c.scorer?.dialSucceeded(rec.id)
   }
 
   #scheduleRetry(rec: PeerRecord): void {
@@ -466,6 +474,7 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
       this.#transition(rec, CONNECTED, conn.direction === 'inbound' ? 'inbound' : 'connected')
     } else if (rec.state === CONNECTING) {
       this.#transition(rec, CONNECTED, 'connected')
+      if (rec.dial != null) this.#dialSucceeded(rec, rec.dial)
     }
   }
 

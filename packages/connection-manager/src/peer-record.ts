@@ -12,6 +12,16 @@ export interface GoodbyeRecord {
   detail: string
 }
 
+/** A dial in flight. */
+export interface DialRecord {
+  kind: 'dial' | 'retry'
+  startedAt: number
+  controller: AbortController
+  promise: Promise<void>
+  /** Success already counted (connection:open and dial() both report it). */
+  accounted: boolean
+}
+
 export class PeerRecord {
   readonly id: string
   readonly machine: PeerStateMachine
@@ -26,7 +36,7 @@ export class PeerRecord {
   connectedAt = 0
   goodbye: GoodbyeRecord | undefined
   goodbyeTimer: TimerHandle | undefined
-  dial: { promise: Promise<void>; controller: AbortController } | undefined
+  dial: DialRecord | undefined
 
   constructor(
     readonly peerId: PeerId,
