@@ -38,6 +38,24 @@ export function rate(fn: () => void, ms: number, minOps = 1): number {
   return (ops * 1000) / (now - start)
 }
 
+/**
+ * Times several functions in alternating short rounds and returns each one's median rate (ops/s).
+ * On a noisy machine, a figure and its baseline must share the same moments: interleaving them makes
+ * background load hit both alike, so their ratio stays meaningful.
+ */
+export function interleaved<K extends string>(fns: Record<K, () => void>, ms: number, rounds = 7): Record<K, number> {
+  const keys = Object.keys(fns) as K[]
+  const samples = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>
+  for (let r = 0; r < rounds; r++) for (const k of keys) samples[k].push(rate(fns[k], ms / rounds))
+  return Object.fromEntries(keys.map((k) => [k, median(samples[k])])) as Record<K, number>
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
 /** Builds a row that compares `value` against `baseline` with a minimum ratio target. */
 export function versus(id: string, what: string, value: number, unit: string, baseline: { what: string; value: number }, minRatio?: number): Row {
   const ratio = value / baseline.value

@@ -10,7 +10,8 @@ process.once('SIGTERM', () => controller.abort())
 
 try {
   const result = await runDemo({ rounds, print: (line) => console.log(line), signal: controller.signal })
-  process.exitCode = result.rejected === 0 ? 0 : 1
+  // Exactly the one tampered message must be rejected, and nothing else.
+  process.exitCode = result.rejected.length === 1 && result.rejected[0] === 'ERR_INVALID_SIGNATURE' ? 0 : 1
 } catch (err) {
   console.error(err instanceof Error ? err.message : err)
   process.exitCode = 1

@@ -40,7 +40,8 @@ export interface DemoOptions {
 
 export interface DemoResult {
   verified: VerifiedMessage[]
-  rejected: number
+  /** Error codes of rejected messages: exactly one, the tampered message the demo sends on purpose. */
+  rejected: string[]
 }
 
 interface DemoNode {
@@ -51,6 +52,11 @@ interface DemoNode {
 }
 
 const short = (id: string) => `${id.slice(0, 8)}…${id.slice(-4)}`
+
+async function write(stream: Stream, frame: Uint8Array): Promise<void> {
+  // Backpressure: wait for 'drain' when the stream's buffer is full (not onDrain(): LIBP2P_NOTES.md).
+  if (!stream.send(frame)) await new Promise((resolve) => stream.addEventListener('drain', resolve, { once: true }))
+}
 
 async function startNode(name: string, onMessage: (from: PeerId, msg: CpcMessage) => void, onReject: (err: unknown) => void): Promise<DemoNode> {
   const key = await generateKeyPair('Ed25519')
@@ -83,8 +89,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const print = options.print ?? (() => {})
   const verifier = new MessageVerifier()
   const verified: VerifiedMessage[] = []
-  let rejected = 0
-  const expected = rounds * 3 * 2
+  const rejected: string[] = []
+  // Every honest message at each priority both ways, plus one tampered message from alice to bob.
+  const expected = rounds * 3 * 2 + 1
   let done!: () => void
   const allVerified = new Promise<void>((resolve) => (done = resolve))
 
@@ -96,16 +103,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       verified.push(v)
       print(`${receiver} verified ${Priority[msg.priority].padEnd(6)} EVENT from ${short(v.from)}  nonce=${msg.nonce}  "${v.text}"`)
     } catch (err) {
-      rejected++
-      print(`${receiver} rejected a message: ${err instanceof ProtocolError ? err.code : String(err)}`)
+      const code = err instanceof ProtocolError ? err.code : String(err)
+      rejected.push(code)
+      print(`${receiver} rejected a message from ${short(from.toString())}: ${code}`)
     }
-    if (verified.length + rejected >= expected) done()
+    if (verified.length + rejected.length >= expected) done()
   }
 
   const nodes: DemoNode[] = []
   try {
-    nodes.push(await startNode('alice', receive('alice'), () => rejected++))
-    nodes.push(await startNode('bob', receive('bob'), () => rejected++))
+    const onStreamError = (err: unknown) => rejected.push(err instanceof ProtocolError ? err.code : String(err))
+    nodes.push(await startNode('alice', receive('alice'), onStreamError))
+    nodes.push(await startNode('bob', receive('bob'), onStreamError))
     for (const n of nodes) print(`${n.name.padEnd(5)} ${n.node.peerId.toString()} listening on ${n.node.getMultiaddrs().map(String).join(', ')}`)
 
     const send = async (from: DemoNode, to: DemoNode) => {
@@ -117,8 +126,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
           const msg = from.signer.sign(
             CpcMessage.fromPartial({ nonce: from.nonces.next(), priority, messageType: MessageType.EVENT, payload: Event.encode(event).finish(), timestampMs: BigInt(Date.now()), recipient: to.node.peerId.toMultihash().bytes }),
           )
-          if (!stream.send(encodeFrame(msg))) await new Promise((resolve) => stream.addEventListener('drain', resolve, { once: true }))
+          await write(stream, encodeFrame(msg))
         }
+      }
+      if (from.name === 'alice') {
+        // One tampered message: the body changed after signing. The receiver must reject it.
+        const msg = from.signer.sign(CpcMessage.fromPartial({ nonce: from.nonces.next(), priority: Priority.HIGH, messageType: MessageType.EVENT, payload: new TextEncoder().encode('original'), timestampMs: BigInt(Date.now()) }))
+        await write(stream, encodeFrame({ ...msg, payload: new TextEncoder().encode('tampered') }))
       }
       await stream.close({ signal: options.signal })
     }
@@ -130,7 +144,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         allVerified.finally(() => clearTimeout(t))
       }),
     ])
-    print(`done: ${verified.length} signed messages verified, ${rejected} rejected`)
+    print(`done: ${verified.length} signed messages verified, ${rejected.length} rejected (${rejected.join(', ')})`)
     return { verified, rejected }
   } finally {
     await Promise.all(nodes.map((n) => n.node.stop()))
