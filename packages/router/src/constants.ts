@@ -1,0 +1,92 @@
+// Defaults of every knob of the router's building blocks. Each is overridable through the `init`
+// object of the class that uses it.
+
+// --- Outbound queues (PeerQueues) and writer (PeerWriter) ---
+
+/** Frames queued for one peer, all priorities together, before LOW (then MEDIUM) is shed. */
+export const DEFAULT_PEER_QUEUE_MAX_FRAMES = 4096
+
+/**
+ * Bytes queued for one peer, all priorities together, before LOW (then MEDIUM) is shed. 16 MiB is
+ * 64 full 256 KiB chunks: a few seconds of a healthy link, not a hiding place for a dead one.
+ */
+export const DEFAULT_PEER_QUEUE_MAX_BYTES = 16 * 1024 * 1024
+
+/**
+ * MEDIUM:LOW byte shares once HIGH is empty (deficit round robin). 4:1 means LOW gets at least a
+ * fifth of the bytes MEDIUM and LOW send while both are backlogged.
+ */
+export const DEFAULT_MEDIUM_WEIGHT = 4
+export const DEFAULT_LOW_WEIGHT = 1
+
+/**
+ * Deficit round robin quantum per unit of weight, in bytes. Near a typical small frame's size times
+ * a few, so turns alternate often; a frame larger than the quantum waits for a few turns of credit.
+ */
+export const DEFAULT_DRR_QUANTUM_BYTES = 16 * 1024
+
+/**
+ * One write carries at most this many bytes of small frames. 64 KiB matches the 64 KiB sends that
+ * measured best on loopback (LIBP2P_NOTES.md), and bounds how long a HIGH frame waits behind a batch.
+ */
+export const DEFAULT_MAX_BATCH_BYTES = 64 * 1024
+
+/** ...and at most this many frames (64 per send measured ~12x the msg/s of one per send). */
+export const DEFAULT_MAX_BATCH_FRAMES = 64
+
+/** One batched write may take this long, backpressure included, before it is aborted. */
+export const DEFAULT_WRITE_TIMEOUT_MS = 30_000
+
+// --- Inbound: dedup ---
+
+/** How long (origin, nonce) pairs are remembered. Longer than any sane broadcast propagation time. */
+export const DEFAULT_DEDUP_WINDOW_MS = 2 * 60_000
+
+/** Pairs remembered at most; past it the oldest are forgotten early (counted as evictions). */
+export const DEFAULT_DEDUP_MAX_ENTRIES = 100_000
+
+// --- Inbound: rate limits ---
+
+/** Peers whose rate-limit state is kept; past it the least recently seen peer is forgotten. */
+export const DEFAULT_RATE_LIMIT_MAX_PEERS = 10_000
+
+// Per (peer, type, priority) GCRA limits, messages per second and burst. HIGH gets the smallest
+// budget: it jumps every queue, so it must be rare, and a peer marking everything HIGH is throttled
+// first. The defaults are in rate-limiter.ts as one table (DEFAULT_RATE_LIMITS).
+
+// --- Load shedding ---
+
+/** How often the event-loop delay and queue fill are sampled. */
+export const DEFAULT_SHED_SAMPLE_INTERVAL_MS = 500
+
+/** p99 event-loop delay (ms) over a sample interval that starts shedding LOW... */
+export const DEFAULT_SHED_LOW_ENTER_DELAY_MS = 100
+/** ...and below which LOW shedding stops (hysteresis: well under the enter threshold). */
+export const DEFAULT_SHED_LOW_EXIT_DELAY_MS = 50
+/** p99 event-loop delay (ms) that also starts shedding MEDIUM... */
+export const DEFAULT_SHED_MEDIUM_ENTER_DELAY_MS = 250
+/** ...and below which MEDIUM shedding stops. */
+export const DEFAULT_SHED_MEDIUM_EXIT_DELAY_MS = 125
+
+/** Fill of the router's total queue budget (0..1) that starts shedding LOW, and stops it. */
+export const DEFAULT_SHED_LOW_ENTER_FILL = 0.8
+export const DEFAULT_SHED_LOW_EXIT_FILL = 0.6
+/** Fill that also starts shedding MEDIUM, and stops it. */
+export const DEFAULT_SHED_MEDIUM_ENTER_FILL = 0.95
+export const DEFAULT_SHED_MEDIUM_EXIT_FILL = 0.8
+
+/** monitorEventLoopDelay resolution (ms). */
+export const DEFAULT_EVENT_LOOP_DELAY_RESOLUTION_MS = 10
+
+// --- Persistent outbox ---
+
+/** Entries (messages) kept for one peer. */
+export const DEFAULT_OUTBOX_MAX_ENTRIES_PER_PEER = 1_000
+/** Bytes of frames kept for one peer. */
+export const DEFAULT_OUTBOX_MAX_BYTES_PER_PEER = 32 * 1024 * 1024
+/** Entries kept for all peers together. */
+export const DEFAULT_OUTBOX_MAX_ENTRIES = 100_000
+/** Bytes kept for all peers together. */
+export const DEFAULT_OUTBOX_MAX_BYTES = 256 * 1024 * 1024
+/** expire() removes at most this many entries per call, so one call never blocks for long. */
+export const DEFAULT_OUTBOX_EXPIRE_BATCH = 1_000

@@ -1,0 +1,339 @@
+// One peer's outbound queues: three bounded FIFO queues of encoded frames (HIGH, MEDIUM, LOW) and the
+// drain order. HIGH is always served first; MEDIUM and LOW share what is left by deficit round robin
+// over bytes (weights 4:1 by default), so LOW keeps moving while it is not shed. A message is queued
+// as its frames (one per chunk) and drained frame by frame, so a HIGH frame overtakes a LOW message
+// between two of its chunks.
+//
+// Bounds (frames and bytes, all priorities of the peer together): a message that does not fit sheds
+// queued LOW messages (newest first), then MEDIUM ones, but only those of lower priority than the new
+// one; a LOW or MEDIUM message that still does not fit is itself shed. HIGH is never shed: a HIGH
+// message that does not fit even after everything below it is shed is refused with QueueFullError.
+// A message whose first frame has been written is never shed: the receiver is already reassembling
+// it, and the frames it has would be wasted. Every shed is counted (metric and shedCount) and
+// announced with a 'shed' event carrying the message, so nothing leaves silently.
+import { TypedEventEmitter } from '@libp2p/interface'
+import { Priority } from '@cpc/protocol'
+import {
+  DEFAULT_DRR_QUANTUM_BYTES,
+  DEFAULT_LOW_WEIGHT,
+  DEFAULT_MEDIUM_WEIGHT,
+  DEFAULT_PEER_QUEUE_MAX_BYTES,
+  DEFAULT_PEER_QUEUE_MAX_FRAMES,
+} from '../constants.js'
+import { EmptyMessageError, QueueFullError, positive } from '../errors.js'
+import type { RouterMetrics } from '../metrics.js'
+import { assertPriority, priorityLabel, type KnownPriority } from '../priority.js'
+import type { DropReason, ShedPolicy } from '../shedding/shed-policy.js'
+import { systemClock, type Clock } from '../clock.js'
+import { Deque } from './deque.js'
+
+export interface PeerQueuesComponents {
+  clock?: Pick<Clock, 'now'>
+  metrics?: RouterMetrics
+  /** Consulted for every new LOW/MEDIUM message (event-loop delay, global queue pressure). */
+  shedPolicy?: ShedPolicy
+}
+
+export interface PeerQueuesInit {
+  /** Default DEFAULT_PEER_QUEUE_MAX_FRAMES. */
+  maxFrames?: number
+  /** Default DEFAULT_PEER_QUEUE_MAX_BYTES. */
+  maxBytes?: number
+  /** Default DEFAULT_MEDIUM_WEIGHT. */
+  mediumWeight?: number
+  /** Default DEFAULT_LOW_WEIGHT. */
+  lowWeight?: number
+  /** Default DEFAULT_DRR_QUANTUM_BYTES. */
+  quantumBytes?: number
+}
+
+/** A message as the queues hold it. */
+export interface QueuedMessage<M> {
+  readonly frames: readonly Uint8Array[]
+  readonly priority: KnownPriority
+  readonly meta: M
+  readonly enqueuedAtMs: number
+  readonly bytes: number
+}
+
+/** One frame handed out by nextBatch. */
+export interface DrainedFrame<M> {
+  readonly frame: Uint8Array
+  readonly priority: KnownPriority
+  readonly meta: M
+  readonly enqueuedAtMs: number
+  /** Position of this frame among its message's frames. */
+  readonly index: number
+  readonly count: number
+  /** True on the message's final frame: once written, the message has left this node. */
+  readonly last: boolean
+}
+
+export interface ShedEvent<M> {
+  readonly message: QueuedMessage<M>
+  readonly reason: DropReason
+}
+
+export interface PeerQueuesEvents<M> {
+  /** A message was shed (the incoming one or a queued one evicted for a more urgent one). */
+  shed: CustomEvent<ShedEvent<M>>
+}
+
+export type EnqueueResult = { accepted: true; evicted: number } | { accepted: false; reason: DropReason; evicted: 0 }
+
+interface Entry<M> extends QueuedMessage<M> {
+  next: number
+}
+
+type SharedPriority = Priority.MEDIUM | Priority.LOW
+
+export class PeerQueues<M = undefined> extends TypedEventEmitter<PeerQueuesEvents<M>> {
+  private readonly clock: Pick<Clock, 'now'>
+  private readonly metrics?: RouterMetrics
+  private readonly shedPolicy?: ShedPolicy
+  readonly maxFrames: number
+  readonly maxBytes: number
+  private readonly weight: Record<SharedPriority, number>
+  private readonly quantum: number
+
+  private readonly queues: Record<KnownPriority, Deque<Entry<M>>> = {
+    [Priority.HIGH]: new Deque(),
+    [Priority.MEDIUM]: new Deque(),
+    [Priority.LOW]: new Deque(),
+  }
+  private readonly frameCount: Record<KnownPriority, number> = { [Priority.HIGH]: 0, [Priority.MEDIUM]: 0, [Priority.LOW]: 0 }
+  private readonly byteCount: Record<KnownPriority, number> = { [Priority.HIGH]: 0, [Priority.MEDIUM]: 0, [Priority.LOW]: 0 }
+  private totalFrames = 0
+  private totalBytes = 0
+  private readonly shedCounts = new Map<DropReason, number>()
+
+  // Deficit round robin between MEDIUM and LOW.
+  private turn: SharedPriority = Priority.MEDIUM
+  private granted = false
+  private readonly deficit: Record<SharedPriority, number> = { [Priority.MEDIUM]: 0, [Priority.LOW]: 0 }
+
+  constructor(components: PeerQueuesComponents = {}, init: PeerQueuesInit = {}) {
+    super()
+    this.clock = components.clock ?? systemClock
+    this.metrics = components.metrics
+    this.shedPolicy = components.shedPolicy
+    this.maxFrames = positive(init.maxFrames ?? DEFAULT_PEER_QUEUE_MAX_FRAMES, 'maxFrames')
+    this.maxBytes = positive(init.maxBytes ?? DEFAULT_PEER_QUEUE_MAX_BYTES, 'maxBytes')
+    this.weight = {
+      [Priority.MEDIUM]: positive(init.mediumWeight ?? DEFAULT_MEDIUM_WEIGHT, 'mediumWeight'),
+      [Priority.LOW]: positive(init.lowWeight ?? DEFAULT_LOW_WEIGHT, 'lowWeight'),
+    }
+    this.quantum = positive(init.quantumBytes ?? DEFAULT_DRR_QUANTUM_BYTES, 'quantumBytes')
+  }
+
+  /** Frames queued, of one priority or of all. */
+  frames(priority?: KnownPriority): number {
+    return priority === undefined ? this.totalFrames : this.frameCount[priority]
+  }
+
+  /** Bytes queued, of one priority or of all. */
+  bytes(priority?: KnownPriority): number {
+    return priority === undefined ? this.totalBytes : this.byteCount[priority]
+  }
+
+  /** Messages queued (a partly written message counts), of one priority or of all. */
+  messages(priority?: KnownPriority): number {
+    if (priority !== undefined) return this.queues[priority].length
+    return this.queues[Priority.HIGH].length + this.queues[Priority.MEDIUM].length + this.queues[Priority.LOW].length
+  }
+
+  get isEmpty(): boolean {
+    return this.totalFrames === 0
+  }
+
+  /** Messages shed so far, by reason. */
+  shedCount(reason?: DropReason): number {
+    if (reason !== undefined) return this.shedCounts.get(reason) ?? 0
+    let sum = 0
+    for (const n of this.shedCounts.values()) sum += n
+    return sum
+  }
+
+  /**
+   * Queue one message: its encoded frames (one per chunk) at one priority. Returns whether it was
+   * accepted and how many queued messages were shed to make room; throws QueueFullError for a HIGH
+   * message that cannot fit, InvalidPriorityError for an unknown priority.
+   */
+  enqueue(frames: Uint8Array | readonly Uint8Array[], priority: Priority, meta: M): EnqueueResult {
+    assertPriority(priority)
+    const list: readonly Uint8Array[] = frames instanceof Uint8Array ? [frames] : frames
+    if (list.length === 0) throw new EmptyMessageError()
+    let bytes = 0
+    for (const f of list) bytes += f.byteLength
+    const entry: Entry<M> = { frames: list, priority, meta, enqueuedAtMs: this.clock.now(), bytes, next: 0 }
+
+    if (priority !== Priority.HIGH) {
+      const reason = this.shedPolicy?.shouldShed(priority)
+      if (reason !== undefined && reason !== false) return this.reject(entry, reason)
+    }
+
+    const over = this.limitPassedAfterEviction(entry)
+    if (over !== null) {
+      if (priority === Priority.HIGH) {
+        throw new QueueFullError(over, over === 'frames' ? this.maxFrames : this.maxBytes)
+      }
+      return this.reject(entry, 'queue_full')
+    }
+
+    let evicted = 0
+    for (const victimPriority of [Priority.LOW, Priority.MEDIUM] as const) {
+      if (victimPriority >= priority) break
+      const queue = this.queues[victimPriority]
+      while (this.overBy(entry) && queue.length > 0) {
+        const tail = queue.peekTail() as Entry<M>
+        if (tail.next > 0) break
+        queue.pop()
+        this.account(tail, -tail.frames.length, -tail.bytes)
+        this.recordShed(tail, 'queue_full')
+        evicted++
+      }
+    }
+
+    this.queues[priority].push(entry)
+    this.account(entry, list.length, bytes)
+    return { accepted: true, evicted }
+  }
+
+  /**
+   * Take the next frames to write, in drain order, up to maxFrames and maxBytes (at least one frame
+   * when any is queued, even one larger than maxBytes).
+   */
+  nextBatch(maxBytes: number, maxFrames: number): Array<DrainedFrame<M>> {
+    const out: Array<DrainedFrame<M>> = []
+    let bytes = 0
+    while (out.length < maxFrames) {
+      const priority = this.queues[Priority.HIGH].length > 0 ? Priority.HIGH : this.pickShared()
+      if (priority === null) break
+      const queue = this.queues[priority]
+      const entry = queue.peek() as Entry<M>
+      const frame = entry.frames[entry.next]
+      if (out.length > 0 && bytes + frame.byteLength > maxBytes) break
+      bytes += frame.byteLength
+      if (priority !== Priority.HIGH) this.deficit[priority] -= frame.byteLength
+      const index = entry.next++
+      const last = entry.next === entry.frames.length
+      if (last) queue.shift()
+      this.account(entry, -1, -frame.byteLength)
+      out.push({
+        frame,
+        priority,
+        meta: entry.meta,
+        enqueuedAtMs: entry.enqueuedAtMs,
+        index,
+        count: entry.frames.length,
+        last,
+      })
+    }
+    return out
+  }
+
+  /**
+   * Remove and return everything still queued, highest priority first, FIFO within a priority; a
+   * partly written message comes back with its unwritten frames only. For handing the backlog to the
+   * outbox when the peer goes away.
+   */
+  takeAll(): Array<QueuedMessage<M>> {
+    const out: Array<QueuedMessage<M>> = []
+    for (const priority of [Priority.HIGH, Priority.MEDIUM, Priority.LOW] as const) {
+      const queue = this.queues[priority]
+      for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) {
+        const frames = entry.frames.slice(entry.next)
+        let bytes = 0
+        for (const f of frames) bytes += f.byteLength
+        this.account(entry, -frames.length, -bytes)
+        out.push({ frames, priority, meta: entry.meta, enqueuedAtMs: entry.enqueuedAtMs, bytes })
+      }
+    }
+    this.deficit[Priority.MEDIUM] = 0
+    this.deficit[Priority.LOW] = 0
+    this.granted = false
+    return out
+  }
+
+  // Deficit round robin: the queue whose turn it is serves while its credit covers its head frame;
+  // an empty queue loses its credit (classic DRR), so an idle LOW cannot bank a burst.
+  private pickShared(): SharedPriority | null {
+    for (;;) {
+      const current = this.turn
+      const other: SharedPriority = current === Priority.MEDIUM ? Priority.LOW : Priority.MEDIUM
+      const queue = this.queues[current]
+      if (queue.length === 0) {
+        this.deficit[current] = 0
+        this.granted = false
+        if (this.queues[other].length === 0) return null
+        this.turn = other
+        continue
+      }
+      if (!this.granted) {
+        this.deficit[current] += this.quantum * this.weight[current]
+        this.granted = true
+      }
+      const head = queue.peek() as Entry<M>
+      if (head.frames[head.next].byteLength <= this.deficit[current]) return current
+      this.granted = false
+      if (this.queues[other].length > 0) this.turn = other
+    }
+  }
+
+  /** Which limit the entry still passes once everything evictable below its priority is shed. */
+  private limitPassedAfterEviction(entry: Entry<M>): 'frames' | 'bytes' | null {
+    let frames = this.totalFrames + entry.frames.length
+    let bytes = this.totalBytes + entry.bytes
+    for (const victimPriority of [Priority.LOW, Priority.MEDIUM] as const) {
+      if (victimPriority >= entry.priority) break
+      const queue = this.queues[victimPriority]
+      frames -= this.frameCount[victimPriority]
+      bytes -= this.byteCount[victimPriority]
+      const head = queue.peek()
+      if (head !== undefined && head.next > 0) {
+        // The started head stays; add back what remains of it.
+        for (let i = head.next; i < head.frames.length; i++) {
+          frames++
+          bytes += head.frames[i].byteLength
+        }
+      }
+    }
+    if (frames > this.maxFrames) return 'frames'
+    return bytes > this.maxBytes ? 'bytes' : null
+  }
+
+  private overBy(entry: Entry<M>): boolean {
+    return this.totalFrames + entry.frames.length > this.maxFrames || this.totalBytes + entry.bytes > this.maxBytes
+  }
+
+  private reject(entry: Entry<M>, reason: DropReason): EnqueueResult {
+    this.recordShed(entry, reason)
+    return { accepted: false, reason, evicted: 0 }
+  }
+
+  private recordShed(entry: Entry<M>, reason: DropReason): void {
+    this.shedCounts.set(reason, (this.shedCounts.get(reason) ?? 0) + 1)
+    this.metrics?.dropped.inc({ reason, priority: priorityLabel(entry.priority) })
+    const message: QueuedMessage<M> = {
+      frames: entry.frames,
+      priority: entry.priority,
+      meta: entry.meta,
+      enqueuedAtMs: entry.enqueuedAtMs,
+      bytes: entry.bytes,
+    }
+    this.safeDispatchEvent('shed', { detail: { message, reason } })
+  }
+
+  private account(entry: Entry<M>, frames: number, bytes: number): void {
+    this.frameCount[entry.priority] += frames
+    this.byteCount[entry.priority] += bytes
+    this.totalFrames += frames
+    this.totalBytes += bytes
+    if (this.metrics !== undefined) {
+      const labels = { priority: priorityLabel(entry.priority) }
+      this.metrics.queueDepth.inc(labels, frames)
+      this.metrics.queueBytes.inc(labels, bytes)
+    }
+  }
+}
+

@@ -1,0 +1,201 @@
+// Drains one peer's PeerQueues through a narrow write function (the channel's send, which handles the
+// stream's backpressure). One write in flight per peer: the next batch is taken only once the previous
+// write resolved, so a HIGH frame queued during a slow write goes out in the very next batch, ahead of
+// any LOW backlog. Small frames queued together go out in one write (up to maxBatchBytes/Frames).
+//
+// Failures: the frames of a failed (or aborted) write are reported in a 'batch:failed' event, so the
+// caller can move them to the outbox, and the writer pauses until the next kick() (every enqueue()
+// through the writer kicks), rather than spinning on a dead stream.
+import { TypedEventEmitter, type AbortOptions } from '@libp2p/interface'
+import { MessageType, type Priority } from '@cpc/protocol'
+import { systemClock, type Clock } from '../clock.js'
+import { DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_BATCH_FRAMES, DEFAULT_WRITE_TIMEOUT_MS } from '../constants.js'
+import { AbortedError, positive } from '../errors.js'
+import { noopLogger, type Logger } from '../logger.js'
+import type { RouterMetrics } from '../metrics.js'
+import { messageTypeLabel, priorityLabel } from '../priority.js'
+import type { DrainedFrame, EnqueueResult, PeerQueues } from './peer-queues.js'
+
+/** Writes frames to the peer in one send; resolves once the stream accepted them (after 'drain'). */
+export type WriteFn = (frames: Uint8Array[], options: AbortOptions) => Promise<void>
+
+/** What the writer reads from a message's meta, when there is one. */
+export interface FrameMeta {
+  type?: MessageType
+}
+
+export interface PeerWriterComponents<M extends FrameMeta | undefined> {
+  queues: PeerQueues<M>
+  write: WriteFn
+  clock?: Pick<Clock, 'now'>
+  logger?: Logger
+  metrics?: RouterMetrics
+}
+
+export interface PeerWriterInit {
+  /** Default DEFAULT_MAX_BATCH_BYTES. */
+  maxBatchBytes?: number
+  /** Default DEFAULT_MAX_BATCH_FRAMES. */
+  maxBatchFrames?: number
+  /** One write may take this long (backpressure included) before it is aborted. */
+  writeTimeoutMs?: number
+  /** For logs only. */
+  peer?: string
+}
+
+export interface BatchEvent<M> {
+  readonly frames: ReadonlyArray<DrainedFrame<M>>
+}
+
+export interface BatchFailedEvent<M> extends BatchEvent<M> {
+  readonly error: unknown
+}
+
+export interface PeerWriterEvents<M> {
+  /** A write resolved: these frames left the node (a frame with `last` completes its message). */
+  'batch:sent': CustomEvent<BatchEvent<M>>
+  /** A write failed or was aborted: these frames were taken from the queues and not written. */
+  'batch:failed': CustomEvent<BatchFailedEvent<M>>
+}
+
+export class PeerWriter<M extends FrameMeta | undefined = undefined> extends TypedEventEmitter<PeerWriterEvents<M>> {
+  private readonly queues: PeerQueues<M>
+  private readonly write: WriteFn
+  private readonly clock: Pick<Clock, 'now'>
+  private readonly log: Logger
+  private readonly metrics?: RouterMetrics
+  private readonly maxBatchBytes: number
+  private readonly maxBatchFrames: number
+  private readonly writeTimeoutMs: number
+  private readonly peer?: string
+
+  private running = false
+  private scheduled = false
+  private writing = false
+  private loop?: Promise<void>
+  private controller?: AbortController
+
+  constructor(components: PeerWriterComponents<M>, init: PeerWriterInit = {}) {
+    super()
+    this.queues = components.queues
+    this.write = components.write
+    this.clock = components.clock ?? systemClock
+    this.log = components.logger ?? noopLogger
+    this.metrics = components.metrics
+    this.maxBatchBytes = positive(init.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES, 'maxBatchBytes')
+    this.maxBatchFrames = positive(init.maxBatchFrames ?? DEFAULT_MAX_BATCH_FRAMES, 'maxBatchFrames')
+    this.writeTimeoutMs = positive(init.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS, 'writeTimeoutMs')
+    this.peer = init.peer
+  }
+
+  get isStarted(): boolean {
+    return this.running
+  }
+
+  /** True while a write is in flight or scheduled. */
+  get isBusy(): boolean {
+    return this.writing || this.scheduled
+  }
+
+  start(): void {
+    if (this.running) return
+    this.running = true
+    this.controller = new AbortController()
+    this.kick()
+  }
+
+  /**
+   * Aborts the write in flight (its frames are reported in 'batch:failed') and waits for the drain
+   * loop to end. Queued frames stay in the queues: take them with queues.takeAll().
+   */
+  async stop(): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    this.controller?.abort(new AbortedError('peer writer stopped'))
+    await this.loop
+    this.controller = undefined
+  }
+
+  /** Queue a message and make sure the writer will drain it. */
+  enqueue(frames: Uint8Array | readonly Uint8Array[], priority: Priority, meta: M): EnqueueResult {
+    const result = this.queues.enqueue(frames, priority, meta)
+    if (result.accepted) this.kick()
+    return result
+  }
+
+  /**
+   * Schedule a drain. Deferred by a microtask so frames queued in the same tick share one write.
+   * Does nothing while a drain is running: the loop takes new frames itself.
+   */
+  kick(): void {
+    if (!this.running || this.scheduled || this.writing) return
+    this.scheduled = true
+    queueMicrotask(() => {
+      this.scheduled = false
+      if (!this.running || this.writing || this.queues.isEmpty) return
+      this.writing = true
+      this.loop = this.run()
+    })
+  }
+
+  /** Resolves once nothing is in flight or scheduled (the queues may still hold frames if paused). */
+  async whenIdle(): Promise<void> {
+    while (this.scheduled || this.writing) {
+      if (this.loop !== undefined) await this.loop
+      else await Promise.resolve()
+    }
+  }
+
+  private async run(): Promise<void> {
+    try {
+      while (this.running) {
+        const batch = this.queues.nextBatch(this.maxBatchBytes, this.maxBatchFrames)
+        if (batch.length === 0) return
+        const ok = await this.writeBatch(batch)
+        if (!ok) return
+      }
+    } finally {
+      // Runs in the same tick as the empty nextBatch(): a kick() after it starts a new loop.
+      this.writing = false
+    }
+  }
+
+  private async writeBatch(batch: Array<DrainedFrame<M>>): Promise<boolean> {
+    const controller = this.controller as AbortController
+    const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(this.writeTimeoutMs)])
+    const startedAt = this.clock.now()
+    try {
+      await this.write(
+        batch.map((f) => f.frame),
+        { signal },
+      )
+    } catch (error) {
+      const aborted = controller.signal.aborted
+      this.metrics?.writes.inc({ result: aborted ? 'aborted' : 'error' })
+      this.log.warn({ peer: this.peer, frames: batch.length, err: error }, aborted ? 'write aborted' : 'write failed')
+      this.safeDispatchEvent('batch:failed', { detail: { frames: batch, error } })
+      return false
+    }
+    const now = this.clock.now()
+    if (this.metrics !== undefined) {
+      this.metrics.writes.inc({ result: 'ok' })
+      this.metrics.batchFrames.observe(batch.length)
+      this.metrics.writeDuration.observe((now - startedAt) / 1000)
+      for (const f of batch) {
+        const labels = { type: messageTypeLabel(typeOf(f.meta)), priority: priorityLabel(f.priority) }
+        this.metrics.bytesOut.inc(labels, f.frame.byteLength)
+        if (f.last) {
+          this.metrics.messagesOut.inc(labels)
+          this.metrics.deliveryLatency.observe({ priority: labels.priority }, Math.max(0, now - f.enqueuedAtMs) / 1000)
+        }
+      }
+    }
+    this.safeDispatchEvent('batch:sent', { detail: { frames: batch } })
+    return true
+  }
+}
+
+function typeOf(meta: FrameMeta | undefined): MessageType {
+  // EVENT is what the router carries; frames without meta are counted as such.
+  return meta?.type ?? MessageType.EVENT
+}
