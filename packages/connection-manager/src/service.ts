@@ -1,6 +1,6 @@
 // The gRPC ConnectionManagerService: thin handlers over ConnectionManager. Errors become gRPC
 // statuses in one place, connectionManagerErrorMiddleware (install it on the server).
-import { GoodbyeReason, connectionManagerApi, type common } from '@cpc/protocol'
+import { GoodbyeReason, type common, type connectionManagerApi } from '@cpc/protocol'
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
