@@ -1,4 +1,5 @@
 // Dials discovered peers (libp2p v3 does not): through the connection manager when there is one
+import { setMaxListeners } from 'node:events'
 // (its backoff, state machine and pooling), else libp2p.dial. Bounded queue and concurrency.
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -31,6 +32,7 @@ export class Dialer {
 
   start(): void {
     this.controller = new AbortController()
+    setMaxListeners(Infinity, this.controller.signal)
   }
 
   stop(): void {

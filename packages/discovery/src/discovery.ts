@@ -1,4 +1,5 @@
 // Discovery: bootstrap, Kademlia DHT, mDNS and peer exchange behind one Startable service.
+import { setMaxListeners } from 'node:events'
 import { TypedEventEmitter } from '@libp2p/interface'
 import type { PeerId, PeerInfo, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -115,6 +116,8 @@ export class Discovery extends TypedEventEmitter<DiscoveryEvents> implements Sta
   async start(): Promise<void> {
     if (this.controller !== undefined) return
     const controller = new AbortController()
+    // One listener per in-flight dial or query hangs off this signal: that is expected, not a leak.
+    setMaxListeners(Infinity, controller.signal)
     this.controller = controller
     this.dialer.start()
     this.groupMemberships.start()

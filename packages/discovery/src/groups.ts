@@ -1,4 +1,5 @@
 // Group membership: a DHT provider record under groupKey(name), re-announced on an unref'd timer
+import { setMaxListeners } from 'node:events'
 // well before it expires; leaving cancels the re-announcement (remote records then age out).
 import type { CID } from 'multiformats/cid'
 import { GROUP_REPROVIDE_FRACTION, MAX_JOINED_GROUPS } from './constants.js'
@@ -24,6 +25,7 @@ export class GroupMemberships {
 
   start(): void {
     this.controller = new AbortController()
+    setMaxListeners(Infinity, this.controller.signal)
   }
 
   /** Stops re-announcing; memberships are forgotten (a restarted node joins again). */
