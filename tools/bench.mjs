@@ -10,7 +10,7 @@ const step = (args, opts = {}) => {
   if (r.status !== 0) process.exit(r.status ?? 1)
 }
 if (!process.argv.includes('--no-build')) {
-  step([path.join(root, 'node_modules/nx/bin/nx.js'), 'run-many', '-t', 'build', '--outputStyle=stream'])
+  step([path.join(root, 'node_modules/nx/dist/bin/nx.js'), 'run-many', '-t', 'build', '--outputStyle=stream'])
 }
 step([path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'bench/tsconfig.json'])
 step(['--expose-gc', 'bench/dist/run.js', ...process.argv.slice(2).filter((a) => a !== '--no-build')])

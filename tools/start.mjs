@@ -7,7 +7,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const build = spawnSync(process.execPath, [path.join(root, 'node_modules/nx/bin/nx.js'), 'run', '@cpc/node:build', '--outputStyle=stream'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
+const build = spawnSync(process.execPath, [path.join(root, 'node_modules/nx/dist/bin/nx.js'), 'run', '@cpc/node:build', '--outputStyle=stream'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
 if (build.status !== 0) {
   console.error('npm start: the build failed (run `npx nx run @cpc/node:build` to see why)')
   process.exit(build.status ?? 1)

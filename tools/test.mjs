@@ -21,7 +21,7 @@ fs.rmSync(resultsDir, { recursive: true, force: true })
 ensureSystemPackages()
 let failedSteps = 0
 failedSteps += run(process.execPath, [path.join(root, 'tools/check-boundaries.mjs')]) === 0 ? 0 : 1
-const nx = path.join(root, 'node_modules/nx/bin/nx.js')
+const nx = path.join(root, 'node_modules/nx/dist/bin/nx.js')
 const parallel = process.env.CPC_TEST_PARALLEL ?? '2'
 failedSteps +=
   run(process.execPath, [nx, 'run-many', '-t', 'check-generated', 'lint', 'typecheck', 'build', 'test', `--parallel=${parallel}`, '--outputStyle=stream', ...extra]) === 0 ? 0 : 1
