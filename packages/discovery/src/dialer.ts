@@ -1,6 +1,6 @@
 // Dials discovered peers (libp2p v3 does not): through the connection manager when there is one
-import { setMaxListeners } from 'node:events'
 // (its backoff, state machine and pooling), else libp2p.dial. Bounded queue and concurrency.
+import { setMaxListeners } from 'node:events'
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { DiscoveryMetrics } from './metrics.js'

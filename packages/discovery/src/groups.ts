@@ -1,6 +1,6 @@
 // Group membership: a DHT provider record under groupKey(name), re-announced on an unref'd timer
-import { setMaxListeners } from 'node:events'
 // well before it expires; leaving cancels the re-announcement (remote records then age out).
+import { setMaxListeners } from 'node:events'
 import type { CID } from 'multiformats/cid'
 import { GROUP_REPROVIDE_FRACTION, MAX_JOINED_GROUPS } from './constants.js'
 import { InvalidDiscoveryInputError } from './errors.js'

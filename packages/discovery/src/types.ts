@@ -52,7 +52,7 @@ export interface DiscoveryLibp2p {
   getPeers(): PeerId[]
   getMultiaddrs(): Multiaddr[]
   /** `dht` from discoveryServices(); `mdns` only when enabled. */
-  services: { dht?: DiscoveryDht; mdns?: PeerDiscovery }
+  services: { dht?: DiscoveryDht; mdns?: PeerDiscovery; [name: string]: unknown }
 }
 
 /** What discovery needs from @cpc/connection-manager's ConnectionManager. */

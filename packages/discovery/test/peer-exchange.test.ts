@@ -12,6 +12,7 @@ import {
   PeerExchangeRateLimitedError,
   PeerExchangeTimeoutError,
   createDiscoveryMetrics,
+  type DiscoveryInit,
   type DiscoveryPenaltyKind,
   type DiscoveryScorer,
   type PeerDiscoveredDetail,
@@ -50,7 +51,7 @@ describe('peer exchange', () => {
   let asker: Member
   let spokes: Member[]
 
-  async function member(peerExchange: ConstructorParameters<typeof Discovery>[1]['peerExchange'] = {}): Promise<Member> {
+  async function member(peerExchange: DiscoveryInit['peerExchange'] = {}): Promise<Member> {
     const { node, privateKey } = await createTestNode({ withDht: false })
     const channel = new TestChannel(node)
     await channel.start()
