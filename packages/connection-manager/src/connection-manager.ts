@@ -329,7 +329,7 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
       rec.goodbye = undefined
       rec.connectedAt = change.at
       this.#c.scorer?.connected(rec.id)
-      this.#c.linkMonitor?.addPeer(rec.peerId)
+      this.#c.linkMonitor?.addPeer(rec.peerId, { remoteHost: this.#remoteHost(rec.peerId) })
       this.#schedulePrune()
     } else if (change.from === CONNECTED) {
       this.#c.scorer?.disconnected(rec.id, { error: reason === 'error' })
@@ -555,7 +555,17 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
   }
 
   #link(rec: PeerRecord): common.LinkStats | undefined {
-    return rec.state === CONNECTED ? this.#c.linkMonitor?.stats(rec.peerId) : undefined
+    if (rec.state !== CONNECTED) return undefined
+    const s = this.#c.linkMonitor?.stats(rec.peerId)
+    if (s == null) return undefined
+    return { rttMsEwma: s.rttMsEwma, lossRatio: s.lossRatio, bytesInPerSec: s.bytesInPerSec, bytesOutPerSec: s.bytesOutPerSec, heartbeatIntervalMs: s.heartbeatIntervalMs }
+  }
+
+  /** The IP of a direct connection to the peer (none for relayed ones: no UDP path to probe). */
+  #remoteHost(peer: PeerId): string | undefined {
+    const conn = this.#c.libp2p.getConnections(peer).find((c) => c.status === 'open' && c.limits == null)
+    const parts = conn?.remoteAddr.toString().split('/')
+    return parts != null && (parts[1] === 'ip4' || parts[1] === 'ip6') ? parts[2] : undefined
   }
 
   #schedulePrune(): void {

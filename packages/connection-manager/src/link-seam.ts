@@ -6,8 +6,10 @@ import type { PeerId } from '@libp2p/interface'
 export interface LinkMonitorLike {
   start?(): void | Promise<void>
   stop?(): void | Promise<void>
-  addPeer(peerId: PeerId): void
+  /** remoteHost: the IP of a direct connection, for the monitor's UDP loss probes. */
+  addPeer(peerId: PeerId, options?: { remoteHost?: string }): void
   removePeer(peerId: PeerId): void
   handleControl(peer: PeerId, control: Control): void
+  /** May carry more than the proto's fields; the manager copies only those. */
   stats(peer: PeerId): common.LinkStats | undefined
 }
