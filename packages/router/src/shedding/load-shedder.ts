@@ -230,6 +230,11 @@ export class MonitorEventLoopDelaySource implements EventLoopDelaySource {
     this.histogram = undefined
   }
 
+  /** Delay samples recorded since the last sampleMs(). */
+  get samples(): number {
+    return this.histogram?.count ?? 0
+  }
+
   sampleMs(): number {
     const h = this.histogram
     if (h === undefined || h.count === 0) return 0
