@@ -1,5 +1,5 @@
-// Peer exchange between real libp2p nodes on 127.0.0.1. The /cpc/1.0.0 handler is the test's own
-// stand-in for CpcChannel (helpers/test-channel.ts); Discovery only sees the narrow channel API.
+// Peer exchange between real libp2p nodes on 127.0.0.1, over @cpc/connection-manager's CpcChannel
+// (owner of /cpc/1.0.0) with its ConnectionManager dialling the exchanged peers.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { Registry } from 'prom-client'
 import { CpcMessage, Discovery as DiscoveryPayload, MessageSigner, MessageType, NonceGenerator, encodeFrame } from '@cpc/protocol'
@@ -19,7 +19,7 @@ import {
   type ProtocolErrorDetail,
 } from '../src/index.js'
 import { createTestNode, waitFor } from './helpers/node.js'
-import { TestChannel } from './helpers/test-channel.js'
+import { ConnectionManager, CpcChannel } from '@cpc/connection-manager'
 
 class StubScorer implements DiscoveryScorer {
   readonly scores = new Map<string, number>()
@@ -34,7 +34,8 @@ class StubScorer implements DiscoveryScorer {
 
 interface Member {
   node: Libp2p
-  channel: TestChannel
+  channel: CpcChannel
+  connectionManager: ConnectionManager
   discovery: Discovery
   scorer: StubScorer
   signer: MessageSigner
@@ -53,13 +54,15 @@ describe('peer exchange', () => {
 
   async function member(peerExchange: DiscoveryInit['peerExchange'] = {}): Promise<Member> {
     const { node, privateKey } = await createTestNode({ withDht: false })
-    const channel = new TestChannel(node)
+    const channel = new CpcChannel({ libp2p: node })
     await channel.start()
     const scorer = new StubScorer()
     const signer = new MessageSigner(privateKey)
+    const connectionManager = new ConnectionManager({ libp2p: node, channel, signer })
+    await connectionManager.start()
     const registry = new Registry()
-    const discovery = new Discovery({ libp2p: node, channel, signer, scorer, metrics: createDiscoveryMetrics(registry) }, { peerExchange })
-    const m: Member = { node, channel, discovery, scorer, signer, errors: [], discovered: [], registry }
+    const discovery = new Discovery({ libp2p: node, channel, connectionManager, signer, scorer, metrics: createDiscoveryMetrics(registry) }, { peerExchange })
+    const m: Member = { node, channel, connectionManager, discovery, scorer, signer, errors: [], discovered: [], registry }
     discovery.addEventListener('protocol:error', (evt) => m.errors.push(evt.detail))
     discovery.addEventListener('peer:discovered', (evt) => m.discovered.push(evt.detail))
     await discovery.start()
@@ -78,8 +81,9 @@ describe('peer exchange', () => {
     asker = await member()
     spokes = []
     for (let i = 0; i < N; i++) spokes.push(await member())
-    for (const s of spokes) await s.node.dial(hub.node.getMultiaddrs()[0])
-    await asker.node.dial(hub.node.getMultiaddrs()[0])
+    const hubAddrs = hub.node.getMultiaddrs()
+    for (const s of spokes) await s.connectionManager.connect(hub.node.peerId, { multiaddrs: hubAddrs })
+    await asker.connectionManager.connect(hub.node.peerId, { multiaddrs: hubAddrs })
     // identify stores each peer's signed record in the hub's peer store.
     await waitFor(async () => {
       for (const s of spokes) {
@@ -92,7 +96,8 @@ describe('peer exchange', () => {
 
   afterAll(async () => {
     await Promise.all(members.map((m) => m.discovery.stop()))
-    await Promise.all(members.map((m) => m.channel.stop().catch(() => {})))
+    await Promise.all(members.map((m) => m.connectionManager.stop()))
+    await Promise.all(members.map((m) => m.channel.stop()))
     await Promise.all(members.map((m) => m.node.stop()))
   })
 
@@ -103,7 +108,8 @@ describe('peer exchange', () => {
     expect(learned.map((p) => p.peerId.toString()).sort()).toEqual(spokeIds)
     expect(learned.every((p) => p.source === 'exchange' && p.multiaddrs.length > 0)).toBe(true)
     expect(asker.discovered.filter((d) => d.source === 'exchange').map((d) => d.peerId.toString()).sort()).toEqual(spokeIds)
-    await waitFor(() => spokeIds.every((id) => asker.node.getPeers().some((p) => p.toString() === id)), 'the asker to connect to every spoke')
+    // Dialled through the connection manager: every spoke is Connected in its state machine.
+    await waitFor(() => spokeIds.every((id) => asker.connectionManager.connectedPeers().some((p) => p.toString() === id)), 'the asker to connect to every spoke')
     // The addresses came from signed records: the peer store marks them certified.
     const stored = await asker.node.peerStore.get(spokes[0].node.peerId)
     expect(stored.addresses.some((a) => a.isCertified)).toBe(true)
@@ -151,8 +157,8 @@ describe('peer exchange', () => {
   it('rate limits answers per peer', async () => {
     const strict = await member({ rateBurst: 1, rateIntervalMs: 60_000 })
     const client = await member({ requestTimeoutMs: 1500 })
-    await client.node.dial(strict.node.getMultiaddrs()[0])
-    await strict.node.dial(hub.node.getMultiaddrs()[0])
+    await client.connectionManager.connect(strict.node.peerId, { multiaddrs: strict.node.getMultiaddrs() })
+    await strict.connectionManager.connect(hub.node.peerId, { multiaddrs: hub.node.getMultiaddrs() })
     await waitFor(() => strict.node.getPeers().length >= 2, 'strict to have two peers')
     expect((await client.discovery.exchangePeers(strict.node.peerId, { limit: 4 })).length).toBeGreaterThan(0)
     await expect(client.discovery.exchangePeers(strict.node.peerId, { limit: 4 })).rejects.toBeInstanceOf(PeerExchangeTimeoutError)

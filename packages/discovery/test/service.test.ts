@@ -1,6 +1,6 @@
 // The gRPC DiscoveryService over a real nice-grpc server and client on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { createChannel, createClient, createServer, ServerError, Status, type Channel, type Server } from 'nice-grpc'
+import { createChannel, createClient, createServer, Status, type Channel, type Server, type ServerError } from 'nice-grpc'
 import { common, discoveryApi } from '@cpc/protocol'
 import type { Libp2p } from '@libp2p/interface'
 import { Discovery, createDiscoveryService, discoveryErrorMiddleware } from '../src/index.js'

@@ -22,8 +22,10 @@ import {
   verifyPeerInfo,
   type DiscoveryDht,
   type DiscoveryLibp2p,
+  type DiscoveryScorer,
   type PexLimits,
 } from '../src/index.js'
+import { PeerScorer } from '@cpc/scoring'
 import { KnownPeers } from '../src/known-peers.js'
 import { RateLimiter } from '../src/peer-exchange/rate-limit.js'
 import { waitFor } from './helpers/node.js'
@@ -174,6 +176,7 @@ describe('Discovery lifecycle', () => {
     const dht = {
       provide: async function* () {
         provides++
+        yield* []
       },
       cancelReprovide: async () => {
         cancelled++
@@ -201,5 +204,14 @@ describe('Discovery lifecycle', () => {
     await expect(d.discoverPeers('random')).rejects.toBeInstanceOf(MissingComponentError)
     await expect(d.exchangePeers(libp2p.peerId)).rejects.toBeInstanceOf(MissingComponentError)
     await d.stop()
+  })
+})
+
+describe('@cpc/scoring', () => {
+  it('PeerScorer fits DiscoveryScorer: a protocol-error penalty lowers the composite', () => {
+    const scorer: DiscoveryScorer = new PeerScorer()
+    const before = scorer.composite('peer-a')
+    scorer.penalize('peer-a', 'protocol-error')
+    expect(scorer.composite('peer-a')).toBeLessThan(before)
   })
 })
