@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { Registry } from 'prom-client'
 import type { Libp2p } from '@libp2p/interface'
+import { ConnectionManager, CpcChannel } from '@cpc/connection-manager'
+import { MessageSigner } from '@cpc/protocol'
 import { Discovery, createDiscoveryMetrics, type DiscoveryMetrics, type PeerDiscoveredDetail } from '../src/index.js'
 import { createTestNode, waitFor } from './helpers/node.js'
 
@@ -10,6 +12,8 @@ const N = 10
 
 describe('DHT discovery across 10 nodes', () => {
   const nodes: Libp2p[] = []
+  const channels: CpcChannel[] = []
+  const managers: ConnectionManager[] = []
   const discoveries: Discovery[] = []
   const registries: Registry[] = []
   const metrics: DiscoveryMetrics[] = []
@@ -19,8 +23,14 @@ describe('DHT discovery across 10 nodes', () => {
 
   beforeAll(async () => {
     for (let i = 0; i < N; i++) {
-      const { node } = await createTestNode()
+      const { node, privateKey } = await createTestNode()
       nodes.push(node)
+      const channel = new CpcChannel({ libp2p: node })
+      await channel.start()
+      channels.push(channel)
+      const manager = new ConnectionManager({ libp2p: node, channel, signer: new MessageSigner(privateKey) })
+      await manager.start()
+      managers.push(manager)
       const seen = new Set<string>()
       node.addEventListener('peer:connect', (evt) => seen.add(evt.detail.toString()))
       everConnected.push(seen)
@@ -30,7 +40,7 @@ describe('DHT discovery across 10 nodes', () => {
       const registry = new Registry()
       registries.push(registry)
       metrics.push(createDiscoveryMetrics(registry))
-      const d = new Discovery({ libp2p: nodes[i], metrics: metrics[i] }, { bootstrap: i === 0 ? [] : bootstrap, discoverTimeoutMs: 20_000 })
+      const d = new Discovery({ libp2p: nodes[i], connectionManager: managers[i], metrics: metrics[i] }, { bootstrap: i === 0 ? [] : bootstrap, discoverTimeoutMs: 20_000 })
       const events: PeerDiscoveredDetail[] = []
       d.addEventListener('peer:discovered', (evt) => events.push(evt.detail))
       discovered.push(events)
@@ -44,13 +54,17 @@ describe('DHT discovery across 10 nodes', () => {
 
   afterAll(async () => {
     await Promise.all(discoveries.map((d) => d.stop()))
+    await Promise.all(managers.map((m) => m.stop()))
+    await Promise.all(channels.map((c) => c.stop()))
     await Promise.all(nodes.map((n) => n.stop()))
   })
 
-  it('emits bootstrap discoveries and connects to the bootstrap peer', () => {
+  it('emits bootstrap discoveries and connects to the bootstrap peer through the connection manager, protected', () => {
+    const bootId = nodes[0].peerId.toString()
     for (let i = 1; i < N; i++) {
       expect(discovered[i].some((e) => e.source === 'bootstrap' && e.peerId.equals(nodes[0].peerId))).toBe(true)
-      expect(nodes[i].getPeers().some((p) => p.equals(nodes[0].peerId))).toBe(true)
+      expect(managers[i].connectedPeers().map(String)).toContain(bootId)
+      expect(managers[i].summaries().find((p) => p.peerId === bootId)?.protected).toBe(true)
     }
   })
 
