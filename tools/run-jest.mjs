@@ -7,7 +7,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8'))
+// Nx projects are named by their package.json; workspace folders without one (lab/) by folder name.
+const pkg = fs.existsSync('package.json') ? JSON.parse(fs.readFileSync('package.json', 'utf8')) : { name: `workspace/${path.basename(process.cwd())}` }
 const outDir = path.join(root, '.test-results')
 fs.mkdirSync(outDir, { recursive: true })
 const outputFile = path.join(outDir, `${pkg.name}.json`.replace('/', '__'))
