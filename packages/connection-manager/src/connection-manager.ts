@@ -1,42 +1,27 @@
 // ConnectionManager: one state machine per peer, driven by our dials and libp2p's connection
-// events; retries through backoff + the retry queue; graceful goodbyes; watermark pruning.
-import {
-  Control,
-  CpcMessage,
-  GoodbyeReason,
-  MessageType,
-  MessageVerifier,
-  NonceGenerator,
-  PeerState,
-  Priority,
-  encodeFrame,
-  type Goodbye,
-  type MessageSigner,
-  type common,
-} from '@cpc/protocol'
-import { TypedEventEmitter, type Connection, type Libp2p, type PeerId } from '@libp2p/interface'
-import type { Multiaddr } from '@multiformats/multiaddr'
+// events (libp2p-events.ts); retries (retry-scheduler.ts); signed CONTROL and goodbyes
+// (control.ts); watermark pruning; protection mirrored into libp2p's peer store.
+import { GoodbyeReason, PeerState, type Control, type Goodbye, type common } from '@cpc/protocol'
+import { TypedEventEmitter, type Connection, type PeerId } from '@libp2p/interface'
 import { Registry } from 'prom-client'
-import { Backoff, type BackoffInit } from './backoff.js'
-import type { CpcChannel, ChannelMessageDetail } from './channel.js'
-import { systemClock, type Clock, type RandomSource, type TimerHandle } from './clock.js'
-import {
-  DEFAULT_DIAL_TIMEOUT_MS,
-  DEFAULT_GOODBYE_TIMEOUT_MS,
-  DEFAULT_MAX_CONCURRENT_RETRIES,
-  DEFAULT_REMOTE_GOODBYE_CLOSE_MS,
-  HIGH_TRAFFIC_TAG,
-} from './constants.js'
-import { AbortedError, DialFailedError, NotStartedError, RetryQueueFullError } from './errors.js'
-import type { LinkMonitorLike } from './link-seam.js'
+import { systemClock, type Clock } from './clock.js'
+import { DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_GOODBYE_TIMEOUT_MS, DEFAULT_REMOTE_GOODBYE_CLOSE_MS, DEFAULT_STOP_GOODBYE_TIMEOUT_MS, HIGH_TRAFFIC_TAG } from './constants.js'
+import { ControlPlane } from './control.js'
+import { NotStartedError } from './errors.js'
+import { Dialer } from './dialer.js'
+import { Libp2pEventFollower } from './libp2p-events.js'
 import { noopLogger, type Logger } from './logger.js'
 import { createConnectionManagerMetrics, type ConnectionManagerMetrics } from './metrics.js'
-import { PeerRecord, type DialRecord, type GoodbyeRecord } from './peer-record.js'
+import { PeerRecord } from './peer-record.js'
+import { PeerStoreTagger } from './peer-store-tags.js'
 import { resolveWatermarks, selectPruneVictims, type Watermarks } from './pruner.js'
-import { RetryQueue } from './retry-queue.js'
-import type { PeerScorerLike } from './scorer.js'
-import { stateName, type StateChange, type TransitionReason } from './state-machine.js'
-import { combinedSignal, raceSignal } from './wait.js'
+import { RetryScheduler } from './retry-scheduler.js'
+import { stateName, type TransitionReason } from './state-machine.js'
+import { directRemoteHost, peerSummary, protoLinkStats } from './summaries.js'
+import type { ConnectOptions, ConnectionManagerComponents, ConnectionManagerEvents, ConnectionManagerInit, PeerInfo, PeerStateEventDetail } from './types.js'
+import { combinedSignal, raceSignal, waitForEvent } from './wait.js'
+
+export type { ConnectOptions, ConnectionManagerComponents, ConnectionManagerEvents, ConnectionManagerInit, ManagerNode, PeerInfo, PeerStateEventDetail } from './types.js'
 
 const { PEER_STATE_DISCONNECTED: DISCONNECTED, PEER_STATE_CONNECTING: CONNECTING, PEER_STATE_CONNECTED: CONNECTED, PEER_STATE_DISCONNECTING: DISCONNECTING } =
   PeerState
@@ -44,77 +29,24 @@ const { PEER_STATE_DISCONNECTED: DISCONNECTED, PEER_STATE_CONNECTING: CONNECTING
 /** After a remote goodbye, a protected peer's retries start at this backoff attempt (a longer wait). */
 const RETRY_ATTEMPT_AFTER_GOODBYE = 4
 
-export type ManagerNode = Pick<Libp2p, 'dial' | 'hangUp' | 'getConnections' | 'peerStore' | 'addEventListener' | 'removeEventListener'>
-
-export interface ConnectionManagerComponents {
-  libp2p: ManagerNode
-  channel: Pick<CpcChannel, 'send' | 'closeStream' | 'forget' | 'addEventListener' | 'removeEventListener'>
-  /** Signs our CONTROL messages (the node's own identity). */
-  signer: Pick<MessageSigner, 'sign'>
-  /** Verifies inbound CONTROL messages (default: a new MessageVerifier). */
-  verifier?: Pick<MessageVerifier, 'verify'>
-  nonces?: Pick<NonceGenerator, 'next'>
-  scorer?: PeerScorerLike
-  linkMonitor?: LinkMonitorLike
-  metrics?: ConnectionManagerMetrics
-  clock?: Clock
-  random?: RandomSource
-  logger?: Logger
-}
-
-export interface ConnectionManagerInit {
-  backoff?: BackoffInit
-  retryQueueCapacity?: number
-  maxConcurrentRetries?: number
-  watermarks?: Partial<Watermarks>
-  dialTimeoutMs?: number
-  goodbyeTimeoutMs?: number
-  remoteGoodbyeCloseMs?: number
-}
-
-export interface PeerStateEventDetail extends StateChange {
-  /** Set on goodbye, remote-goodbye and pruned transitions, and on the Disconnected that follows. */
-  goodbye?: GoodbyeRecord
-}
-
-export interface ConnectionManagerEvents {
-  'peer:state': CustomEvent<PeerStateEventDetail>
-}
-
-export interface ConnectOptions {
-  priority?: Priority
-  signal?: AbortSignal
-  /** Addresses to dial; added to the peer store first. */
-  multiaddrs?: Multiaddr[]
-}
-
-export interface PeerInfo {
-  state: PeerState
-  sinceMs: number
-  dialAttempts: number
-  link?: common.LinkStats
-  goodbye?: GoodbyeRecord
-}
-
 export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents> {
   readonly #c: ConnectionManagerComponents
   readonly #clock: Clock
   readonly #log: Logger
   readonly #metrics: ConnectionManagerMetrics
-  readonly #verifier: Pick<MessageVerifier, 'verify'>
-  readonly #nonces: Pick<NonceGenerator, 'next'>
-  readonly #backoff: Backoff
-  readonly #queue: RetryQueue
+  readonly #control: ControlPlane
+  readonly #retries: RetryScheduler
+  readonly #events: Libp2pEventFollower
+  readonly #dialer: Dialer
+  readonly #tags: PeerStoreTagger
   readonly #marks: Watermarks
-  readonly #maxConcurrentRetries: number
   readonly #dialTimeoutMs: number
   readonly #goodbyeTimeoutMs: number
   readonly #remoteGoodbyeCloseMs: number
+  readonly #stopGoodbyeTimeoutMs: number
   readonly #peers = new Map<string, PeerRecord>()
   #stop = new AbortController()
   #started = false
-  #retryTimer: TimerHandle | undefined
-  #retriesInFlight = 0
   #pruneScheduled = false
 
   constructor(components: ConnectionManagerComponents, init: ConnectionManagerInit = {}) {
@@ -123,46 +55,87 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
     this.#clock = components.clock ?? systemClock
     this.#log = components.logger ?? noopLogger
     this.#metrics = components.metrics ?? createConnectionManagerMetrics(new Registry())
-    this.#verifier = components.verifier ?? new MessageVerifier()
-    this.#nonces = components.nonces ?? new NonceGenerator({ clock: () => this.#clock.now() })
-    this.#backoff = new Backoff(init.backoff, components.random)
-    this.#queue = new RetryQueue({ capacity: init.retryQueueCapacity })
+    this.#control = new ControlPlane(
+      { ...components, clock: this.#clock, metrics: this.#metrics, logger: this.#log },
+      { goodbye: (peer, goodbye) => this.#onGoodbye(peer, goodbye), link: (peer, control) => this.#c.linkMonitor?.handleControl(peer, control) },
+    )
+    this.#retries = new RetryScheduler(
+      {
+        peer: (id) => this.#peers.get(id),
+        score: (id) => this.#score(id),
+        dial: async (rec) => this.#dialer.dial(rec, 'retry'),
+        evicted: (rec) => this.#settle(rec, false),
+      },
+      { clock: this.#clock, metrics: this.#metrics, logger: this.#log, random: components.random },
+      init,
+    )
+    this.#events = new Libp2pEventFollower(components.libp2p, {
+      isStarted: () => this.#started,
+      clock: this.#clock,
+      ensure: (peer) => this.#ensure(peer),
+      peer: (id) => this.#peers.get(id),
+      transition: (rec, to, reason) => this.#transition(rec, to, reason),
+      settle: (rec, retry) => this.#settle(rec, retry),
+      openConnection: (peer) => this.#openConnection(peer),
+      cancelRetry: (id) => this.#retries.remove(id),
+      dialSucceeded: (rec, dial) => this.#dialer.succeeded(rec, dial),
+    })
+    this.#dialer = new Dialer(
+      {
+        libp2p: components.libp2p,
+        clock: this.#clock,
+        metrics: this.#metrics,
+        logger: this.#log,
+        scorer: components.scorer,
+        stopSignal: () => this.#stop.signal,
+        transition: (rec, to, reason) => this.#transition(rec, to, reason),
+        settle: (rec, retry) => this.#settle(rec, retry),
+        openConnection: (peer) => this.#openConnection(peer),
+      },
+      init.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
+    )
+    this.#tags = new PeerStoreTagger(components.libp2p.peerStore, this.#log)
     this.#marks = resolveWatermarks(init.watermarks)
-    this.#maxConcurrentRetries = init.maxConcurrentRetries ?? DEFAULT_MAX_CONCURRENT_RETRIES
     this.#dialTimeoutMs = init.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS
     this.#goodbyeTimeoutMs = init.goodbyeTimeoutMs ?? DEFAULT_GOODBYE_TIMEOUT_MS
     this.#remoteGoodbyeCloseMs = init.remoteGoodbyeCloseMs ?? DEFAULT_REMOTE_GOODBYE_CLOSE_MS
+    this.#stopGoodbyeTimeoutMs = init.stopGoodbyeTimeoutMs ?? DEFAULT_STOP_GOODBYE_TIMEOUT_MS
   }
 
   async start(): Promise<void> {
     if (this.#started) return
     this.#started = true
     this.#stop = new AbortController()
-    this.#c.libp2p.addEventListener('connection:open', this.#onConnectionOpen)
-    this.#c.libp2p.addEventListener('connection:close', this.#onConnectionClose)
-    this.#c.channel.addEventListener('message', this.#onMessage)
+    this.#events.start()
+    this.#c.channel.addEventListener('message', this.#control.onMessage)
+    this.#retries.start()
     await this.#c.linkMonitor?.start?.()
-    // Adopt connections that opened before we started.
-    for (const conn of this.#c.libp2p.getConnections()) this.#adopt(conn)
+    this.#events.adoptExisting()
   }
 
+  /**
+   * Aborts dials in flight, says goodbye (SHUTDOWN) to every connected peer in parallel within
+   * stopGoodbyeTimeoutMs in total, closes their connections, then releases every timer and listener.
+   */
   async stop(): Promise<void> {
     if (!this.#started) return
-    this.#started = false
-    this.#stop.abort()
-    this.#c.libp2p.removeEventListener('connection:open', this.#onConnectionOpen)
-    this.#c.libp2p.removeEventListener('connection:close', this.#onConnectionClose)
-    this.#c.channel.removeEventListener('message', this.#onMessage)
-    if (this.#retryTimer != null) this.#clock.clearTimeout(this.#retryTimer)
-    this.#retryTimer = undefined
-    this.#queue.clear()
-    this.#metrics.retryQueueSize.set(0)
+    this.#retries.stop()
     const dials: Array<Promise<void>> = []
     for (const rec of this.#peers.values()) {
-      rec.clearGoodbyeTimer(this.#clock)
-      if (rec.dial != null) dials.push(rec.dial.promise.catch(() => {}))
+      if (rec.dial != null) {
+        rec.dial.controller.abort()
+        dials.push(rec.dial.promise.catch(() => {}))
+      }
     }
     await Promise.all(dials)
+    await this.#goodbyeAll()
+    this.#started = false
+    this.#stop.abort()
+    this.#events.stop()
+    this.#c.channel.removeEventListener('message', this.#control.onMessage)
+    this.#retries.stop()
+    for (const rec of this.#peers.values()) rec.clearGoodbyeTimer(this.#clock)
+    await this.#tags.settled()
     await this.#c.linkMonitor?.stop?.()
   }
 
@@ -172,14 +145,14 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
     const rec = this.#ensure(peer)
     rec.keep = true
     if (options.priority != null) rec.priority = options.priority
-    if (this.#queue.remove(rec.id)) this.#metrics.retryQueueSize.set(this.#queue.size)
+    this.#retries.remove(rec.id)
     if (options.multiaddrs != null && options.multiaddrs.length > 0) {
       await this.#c.libp2p.peerStore.merge(peer, { multiaddrs: options.multiaddrs })
     }
     if (rec.state === DISCONNECTING) await this.#waitForState(rec, DISCONNECTED, options.signal)
     if (rec.state === CONNECTED) return
     if (rec.state === CONNECTING && rec.dial != null) return raceSignal(rec.dial.promise, options.signal)
-    await this.#dial(rec, 'dial', options.signal)
+    await this.#dialer.dial(rec, 'dial', options.signal)
   }
 
   /** Sends a signed CONTROL Goodbye with `reason`, then closes every connection to the peer. */
@@ -188,7 +161,7 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
     const rec = this.#peers.get(peer.toString())
     if (rec == null) return
     rec.keep = false
-    if (this.#queue.remove(rec.id)) this.#metrics.retryQueueSize.set(this.#queue.size)
+    this.#retries.remove(rec.id)
     switch (rec.state) {
       case CONNECTING:
         rec.dial?.controller.abort()
@@ -204,17 +177,20 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
     rec.goodbye = { direction: 'out', reason, detail: options.detail ?? '' }
     this.#transition(rec, DISCONNECTING, reason === GoodbyeReason.PRUNED ? 'pruned' : 'goodbye')
     this.#metrics.goodbyes.inc({ direction: 'out', reason: GoodbyeReason[reason] ?? 'UNKNOWN' })
-    const { signal, clear } = combinedSignal([options.signal, this.#stop.signal], this.#goodbyeTimeoutMs)
+    // One bound for the goodbye and the hangUp: past it, libp2p aborts the connection.
+    const { signal, clear } = combinedSignal([options.signal, this.#stop.signal], this.#goodbyeTimeoutMs, this.#clock)
     try {
-      await this.sendControl(peer, { kind: { $case: 'goodbye', value: { reason, detail: options.detail ?? '' } } }, { signal })
-      // Half-close flushes the goodbye to the transport before the connection goes.
-      await this.#c.channel.closeStream(peer, { signal })
-    } catch (err) {
-      this.#log.debug({ peer: rec.id, err }, 'goodbye not delivered')
+      try {
+        await this.sendControl(peer, { kind: { $case: 'goodbye', value: { reason, detail: options.detail ?? '' } } }, { signal })
+        // Half-close flushes the goodbye to the transport before the connection goes.
+        await this.#c.channel.closeStream(peer, { signal })
+      } catch (err) {
+        this.#log.debug({ peer: rec.id, err }, 'goodbye not delivered')
+      }
+      await this.#c.libp2p.hangUp(peer, { signal }).catch((err: unknown) => this.#log.debug({ peer: rec.id, err }, 'hangUp failed'))
     } finally {
       clear()
     }
-    await this.#c.libp2p.hangUp(peer).catch((err: unknown) => this.#log.debug({ peer: rec.id, err }, 'hangUp failed'))
     // Normally connection:close already moved it on; this covers a hangUp that emitted nothing.
     if ((rec.state as PeerState) === DISCONNECTING && this.#openConnection(peer) == null) {
       this.#transition(rec, DISCONNECTED, 'closed')
@@ -224,17 +200,7 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
 
   /** Signs `control` as a CONTROL message and sends it on the channel (also used by the link monitor). */
   async sendControl(peer: PeerId, control: Control, options: { signal?: AbortSignal } = {}): Promise<void> {
-    const message = this.#c.signer.sign(
-      CpcMessage.fromPartial({
-        nonce: this.#nonces.next(),
-        priority: Priority.HIGH,
-        messageType: MessageType.CONTROL,
-        payload: Control.encode(control).finish(),
-        timestampMs: BigInt(this.#clock.now()),
-        recipient: peer.toMultihash().bytes,
-      }),
-    )
-    await this.#c.channel.send(peer, encodeFrame(message), options)
+    await this.#control.send(peer, control, options)
   }
 
   state(peer: PeerId | string): PeerState {
@@ -257,26 +223,20 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
   }
 
   summaries(): common.PeerSummary[] {
-    return [...this.#peers.values()].map((rec) => {
-      const conns = this.#c.libp2p.getConnections(rec.peerId).filter((c) => c.status === 'open')
-      return {
-        peerId: rec.id,
-        state: rec.state,
-        multiaddrs: conns.map((c) => c.remoteAddr.toString()),
-        score: this.#c.scorer == null ? undefined : { ...EMPTY_SCORE, peerId: rec.id, composite: this.#score(rec.id) },
-        link: this.#link(rec),
-        protected: rec.isProtected,
-        relayed: conns.length > 0 && conns.every((c) => c.limits != null),
-        tags: [...rec.tags],
-      }
-    })
+    return [...this.#peers.values()].map((rec) =>
+      peerSummary(rec, this.#c.libp2p.getConnections(rec.peerId), this.#c.scorer == null ? undefined : this.#score(rec.id), this.#link(rec)),
+    )
   }
 
-  /** Keeps the peer: never pruned, retried after a loss. Tags name why (bootstrap, relay, ...). */
+  /**
+   * Keeps the peer: never pruned, retried after a loss. Tags name why (bootstrap, relay, ...). The
+   * peer is also tagged in libp2p's peer store (PEER_STORE_PROTECT_TAG) while any tag remains, so
+   * libp2p's own pruner keeps it too.
+   */
   protect(peer: PeerId, tag = 'protected'): void {
     const rec = this.#ensure(peer)
     rec.tags.add(tag)
-    this.#updateProtectedGauge()
+    this.#protectionChanged(rec)
   }
 
   unprotect(peer: PeerId | string, tag?: string): void {
@@ -284,7 +244,7 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
     if (rec == null) return
     if (tag == null) rec.tags.clear()
     else rec.tags.delete(tag)
-    this.#updateProtectedGauge()
+    this.#protectionChanged(rec)
     if (rec.state === DISCONNECTED) this.#settle(rec, false)
   }
 
@@ -294,8 +254,8 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
     if (rec == null) return
     if (high) rec.tags.add(HIGH_TRAFFIC_TAG)
     else rec.tags.delete(HIGH_TRAFFIC_TAG)
-    this.#queue.update(rec.id, { highTraffic: rec.highTraffic })
-    this.#updateProtectedGauge()
+    this.#retries.setHighTraffic(rec.id, rec.highTraffic)
+    this.#protectionChanged(rec)
   }
 
   /** Disconnects (goodbye PRUNED) the lowest-scored unprotected peers if above the high watermark. */
@@ -329,7 +289,7 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
       rec.goodbye = undefined
       rec.connectedAt = change.at
       this.#c.scorer?.connected(rec.id)
-      this.#c.linkMonitor?.addPeer(rec.peerId, { remoteHost: this.#remoteHost(rec.peerId) })
+      this.#c.linkMonitor?.addPeer(rec.peerId, { remoteHost: directRemoteHost(this.#c.libp2p.getConnections(rec.peerId)) })
       this.#schedulePrune()
     } else if (change.from === CONNECTED) {
       this.#c.scorer?.disconnected(rec.id, { error: reason === 'error' })
@@ -342,184 +302,18 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
   /** A Disconnected peer: schedule a retry if we keep it, forget it if nothing pins it. */
   #settle(rec: PeerRecord, retry: boolean): void {
     if (rec.state !== DISCONNECTED) return
-    if (retry && this.#started && (rec.keep || rec.isProtected)) this.#scheduleRetry(rec)
-    if (!rec.keep && !rec.isProtected && !this.#queue.has(rec.id) && rec.dial == null) {
+    if (retry && this.#started && (rec.keep || rec.isProtected)) this.#retries.schedule(rec)
+    if (!rec.keep && !rec.isProtected && !this.#retries.has(rec.id) && rec.dial == null) {
       this.#peers.delete(rec.id)
       this.#metrics.peers.dec({ state: stateName(DISCONNECTED) })
       this.#c.channel.forget(rec.id)
     }
   }
 
-  // --- dialling and retries ------------------------------------------------------------------
+  // --- goodbyes ------------------------------------------------------------------------------
 
-  async #dial(rec: PeerRecord, kind: 'dial' | 'retry', callerSignal?: AbortSignal): Promise<void> {
-    this.#transition(rec, CONNECTING, kind)
-    rec.dialAttempts++
-    if (this.#openConnection(rec.peerId) != null) {
-      // Pooling: libp2p already holds a connection to the peer (e.g. it dialled us).
-      this.#transition(rec, CONNECTED, 'reused')
-      this.#metrics.dials.inc({ kind, result: 'reused' })
-      this.#c.scorer?.dialSucceeded(rec.id)
-      return
-    }
-    const controller = new AbortController()
-    const { signal, clear } = combinedSignal([callerSignal, controller.signal, this.#stop.signal], this.#dialTimeoutMs)
-    const dial: DialRecord = { kind, startedAt: this.#clock.now(), controller, promise: Promise.resolve(), accounted: false }
-    dial.promise = (async () => {
-      try {
-        await this.#c.libp2p.dial(rec.peerId, { signal })
-        // Usually connection:open got here first and did this already.
-        if (rec.state === CONNECTING) this.#transition(rec, CONNECTED, 'connected')
-        this.#dialSucceeded(rec, dial)
-      } catch (err) {
-        const aborted = callerSignal?.aborted === true || controller.signal.aborted || this.#stop.signal.aborted
-        const result = aborted ? 'aborted' : 'failure'
-        this.#metrics.dials.inc({ kind, result })
-        this.#metrics.dialDuration.observe({ result }, (this.#clock.now() - dial.startedAt) / 1000)
-        if (!aborted) this.#c.scorer?.dialFailed(rec.id)
-        if (callerSignal?.aborted === true) rec.keep = false
-        rec.dial = undefined
-        if (rec.state === CONNECTING) {
-          this.#transition(rec, DISCONNECTED, aborted ? 'aborted' : 'dial-failed')
-          this.#settle(rec, !aborted)
-        }
-        this.#log.debug({ peer: rec.id, kind, err }, 'dial failed')
-        throw aborted ? new AbortedError('dial aborted') : new DialFailedError(rec.id, { cause: err })
-      } finally {
-        clear()
-        if (rec.dial === dial) rec.dial = undefined
-      }
-    })()
-    rec.dial = dial
-    await dial.promise
-  }
-
-  /** Accounts a successful dial once, whether connection:open or dial() reported it first. */
-  #dialSucceeded(rec: PeerRecord, dial: DialRecord): void {
-    if (dial.accounted) return
-    dial.accounted = true
-    this.#metrics.dials.inc({ kind: dial.kind, result: 'success' })
-    this.#metrics.dialDuration.observe({ result: 'success' }, (this.#clock.now() - dial.startedAt) / 1000)
-    this.#c.scorer?.dialSucceeded(rec.id)
-  }
-
-  #scheduleRetry(rec: PeerRecord): void {
-    const attempt = rec.retryAttempt
-    const delay = this.#backoff.delay(attempt)
-    if (delay == null) {
-      this.#log.info({ peer: rec.id, attempts: attempt }, 'giving up retries')
-      this.#metrics.retries.inc({ outcome: 'given_up' })
-      rec.keep = false
-      rec.retryAttempt = 0
-      return
-    }
-    rec.retryAttempt = attempt + 1
-    try {
-      const evicted = this.#queue.push({ peerId: rec.id, dueAt: this.#clock.now() + delay, attempt, highTraffic: rec.highTraffic || rec.priority === Priority.HIGH, score: this.#score(rec.id) })
-      if (evicted != null) {
-        this.#metrics.retries.inc({ outcome: 'evicted' })
-        const other = this.#peers.get(evicted.peerId)
-        if (other != null) this.#settle(other, false)
-      }
-    } catch (err) {
-      if (!(err instanceof RetryQueueFullError)) throw err
-      this.#metrics.retries.inc({ outcome: 'dropped' })
-      this.#log.warn({ peer: rec.id }, 'retry queue full, retry dropped')
-      return
-    }
-    this.#metrics.retries.inc({ outcome: 'scheduled' })
-    this.#metrics.backoffDelay.observe(delay / 1000)
-    this.#metrics.retryQueueSize.set(this.#queue.size)
-    this.#armRetryTimer()
-  }
-
-  #armRetryTimer(): void {
-    if (this.#retryTimer != null) this.#clock.clearTimeout(this.#retryTimer)
-    this.#retryTimer = undefined
-    const next = this.#queue.nextDueAt()
-    // With every retry slot busy, the next finishing dial re-arms the timer.
-    if (!this.#started || next == null || this.#retriesInFlight >= this.#maxConcurrentRetries) return
-    this.#retryTimer = this.#clock.setTimeout(() => this.#runDueRetries(), Math.max(0, next - this.#clock.now()))
-  }
-
-  #runDueRetries(): void {
-    this.#retryTimer = undefined
-    this.#queue.rescore((id) => this.#score(id))
-    const due = this.#queue.takeDue(this.#clock.now(), this.#maxConcurrentRetries - this.#retriesInFlight)
-    this.#metrics.retryQueueSize.set(this.#queue.size)
-    for (const entry of due) {
-      const rec = this.#peers.get(entry.peerId)
-      if (rec == null || rec.state !== DISCONNECTED) continue
-      this.#retriesInFlight++
-      this.#dial(rec, 'retry')
-        .catch(() => {})
-        .finally(() => {
-          this.#retriesInFlight--
-          this.#armRetryTimer()
-        })
-    }
-    this.#armRetryTimer()
-  }
-
-  // --- libp2p and channel events ---------------------------------------------------------------
-
-  #onConnectionOpen = (evt: CustomEvent<Connection>): void => this.#adopt(evt.detail)
-
-  #adopt(conn: Connection): void {
-    if (!this.#started || conn.status !== 'open') return
-    const rec = this.#ensure(conn.remotePeer)
-    if (rec.state === DISCONNECTED) {
-      if (this.#queue.remove(rec.id)) this.#metrics.retryQueueSize.set(this.#queue.size)
-      this.#transition(rec, CONNECTING, conn.direction === 'inbound' ? 'inbound' : 'dial')
-      this.#transition(rec, CONNECTED, conn.direction === 'inbound' ? 'inbound' : 'connected')
-    } else if (rec.state === CONNECTING) {
-      this.#transition(rec, CONNECTED, 'connected')
-      if (rec.dial != null) this.#dialSucceeded(rec, rec.dial)
-    }
-  }
-
-  #onConnectionClose = (evt: CustomEvent<Connection>): void => {
-    const rec = this.#peers.get(evt.detail.remotePeer.toString())
-    if (rec == null || this.#openConnection(rec.peerId) != null) return
-    if (rec.state === CONNECTED) {
-      // No goodbye came first: the remote crashed or the network failed.
-      this.#transition(rec, DISCONNECTED, 'error')
-      this.#settle(rec, true)
-    } else if (rec.state === DISCONNECTING) {
-      rec.clearGoodbyeTimer(this.#clock)
-      this.#transition(rec, DISCONNECTED, 'closed')
-      this.#settle(rec, rec.goodbye?.direction === 'in')
-    }
-  }
-
-  #onMessage = (evt: CustomEvent<ChannelMessageDetail>): void => {
-    const { peer, message } = evt.detail
-    if (message.messageType !== MessageType.CONTROL) return
-    let control: Control
-    try {
-      this.#verifier.verify(message, peer.toMultihash().bytes)
-      control = Control.decode(message.payload)
-    } catch (err) {
-      const code = (err as { code?: unknown }).code
-      this.#metrics.controlRejected.inc({ reason: typeof code === 'string' ? code : 'ERR_MALFORMED' })
-      this.#log.warn({ peer: peer.toString(), err }, 'CONTROL message rejected')
-      return
-    }
-    switch (control.kind?.$case) {
-      case 'goodbye':
-        this.#onGoodbye(peer, control.kind.value)
-        break
-      case 'ping':
-      case 'pong':
-        this.#c.linkMonitor?.handleControl(peer, control)
-        break
-      default:
-        this.#log.debug({ peer: peer.toString(), kind: control.kind?.$case }, 'CONTROL message ignored')
-    }
-  }
-
+  /** A verified CONTROL Goodbye from the peer. */
   #onGoodbye(peer: PeerId, goodbye: Goodbye): void {
-    this.#metrics.goodbyes.inc({ direction: 'in', reason: GoodbyeReason[goodbye.reason] ?? 'UNKNOWN' })
     const rec = this.#peers.get(peer.toString())
     if (rec == null || rec.state !== CONNECTED) return
     rec.goodbye = { direction: 'in', reason: goodbye.reason, detail: goodbye.detail }
@@ -555,17 +349,7 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
   }
 
   #link(rec: PeerRecord): common.LinkStats | undefined {
-    if (rec.state !== CONNECTED) return undefined
-    const s = this.#c.linkMonitor?.stats(rec.peerId)
-    if (s == null) return undefined
-    return { rttMsEwma: s.rttMsEwma, lossRatio: s.lossRatio, bytesInPerSec: s.bytesInPerSec, bytesOutPerSec: s.bytesOutPerSec, heartbeatIntervalMs: s.heartbeatIntervalMs }
-  }
-
-  /** The IP of a direct connection to the peer (none for relayed ones: no UDP path to probe). */
-  #remoteHost(peer: PeerId): string | undefined {
-    const conn = this.#c.libp2p.getConnections(peer).find((c) => c.status === 'open' && c.limits == null)
-    const parts = conn?.remoteAddr.toString().split('/')
-    return parts != null && (parts[1] === 'ip4' || parts[1] === 'ip6') ? parts[2] : undefined
+    return rec.state === CONNECTED ? protoLinkStats(this.#c.linkMonitor?.stats(rec.peerId)) : undefined
   }
 
   #schedulePrune(): void {
@@ -577,30 +361,34 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
     })
   }
 
-  #updateProtectedGauge(): void {
+  #protectionChanged(rec: PeerRecord): void {
+    this.#tags.set(rec.peerId, rec.isProtected)
     let n = 0
-    for (const rec of this.#peers.values()) if (rec.isProtected) n++
+    for (const r of this.#peers.values()) if (r.isProtected) n++
     this.#metrics.protectedPeers.set(n)
   }
 
   async #waitForState(rec: PeerRecord, state: PeerState, signal?: AbortSignal): Promise<void> {
     if (rec.state === state) return
-    const { signal: combined, clear } = combinedSignal([signal, this.#stop.signal], this.#dialTimeoutMs)
+    const { signal: combined, clear } = combinedSignal([signal, this.#stop.signal], this.#dialTimeoutMs, this.#clock)
     try {
-      await new Promise<void>((resolve, reject) => {
-        const onState = (evt: CustomEvent<PeerStateEventDetail>): void => {
-          if (evt.detail.peerId === rec.id && evt.detail.to === state) done()
-        }
-        const onAbort = (): void => done(new AbortedError())
-        const done = (err?: Error): void => {
-          this.removeEventListener('peer:state', onState)
-          combined.removeEventListener('abort', onAbort)
-          if (err == null) resolve()
-          else reject(err)
-        }
-        this.addEventListener('peer:state', onState)
-        combined.addEventListener('abort', onAbort)
-      })
+      await waitForEvent(this, 'peer:state', (d: PeerStateEventDetail) => d.peerId === rec.id && d.to === state, combined)
+    } finally {
+      clear()
+    }
+  }
+
+  /** stop()'s goodbye to every connected peer: in parallel, all within stopGoodbyeTimeoutMs. */
+  async #goodbyeAll(): Promise<void> {
+    const connected = [...this.#peers.values()].filter((r) => r.state === CONNECTED)
+    if (connected.length === 0) return
+    const { signal, clear } = combinedSignal([], this.#stopGoodbyeTimeoutMs, this.#clock)
+    try {
+      await Promise.all(
+        connected.map(async (rec) =>
+          this.disconnect(rec.peerId, GoodbyeReason.SHUTDOWN, { signal }).catch((err: unknown) => this.#log.debug({ peer: rec.id, err }, 'shutdown goodbye failed')),
+        ),
+      )
     } finally {
       clear()
     }
@@ -611,4 +399,3 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
   }
 }
 
-const EMPTY_SCORE: common.PeerScore = { peerId: '', uptime: 0, responsiveness: 0, stability: 0, penalty: 0, composite: 0, updatedAtMs: 0n }

@@ -54,3 +54,18 @@ export const DEFAULT_WATCH_BUFFER = 1024
 
 /** Tag of peers protected because they have HIGH traffic queued (see markHighTraffic). */
 export const HIGH_TRAFFIC_TAG = 'high-traffic'
+
+/**
+ * Tag set in libp2p's peer store on every peer we protect (any of our tags, or HIGH traffic), so
+ * libp2p's own connection pruner, which closes the connections of the lowest summed tag values
+ * first when above maxConnections, keeps them. Deliberately not `keep-alive-*`: that prefix makes
+ * libp2p's reconnect queue redial the peer on its own schedule, racing our backoff and retry queue
+ * and redialling peers that said goodbye.
+ */
+export const PEER_STORE_PROTECT_TAG = 'cpc-protected'
+
+/** Value of PEER_STORE_PROTECT_TAG: the maximum libp2p allows (1-100). */
+export const PEER_STORE_PROTECT_TAG_VALUE = 100
+
+/** stop() says goodbye (SHUTDOWN) to every connected peer in parallel, for at most this long in total. */
+export const DEFAULT_STOP_GOODBYE_TIMEOUT_MS = 3_000

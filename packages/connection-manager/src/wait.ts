@@ -1,13 +1,14 @@
 // Small waiting helpers: every wait honours a signal and a timeout, and removes its listeners.
 import type { Stream } from '@libp2p/interface'
+import { systemClock, type Clock } from './clock.js'
 import { AbortedError, StreamClosedError, TimeoutError } from './errors.js'
 
 /** Resolves on the stream's next 'drain' event; rejects if it closes, the signal fires or time runs out. */
-export async function waitForDrain(stream: Stream, signal: AbortSignal | undefined, timeoutMs: number): Promise<void> {
+export async function waitForDrain(stream: Stream, signal: AbortSignal | undefined, timeoutMs: number, clock: Clock = systemClock): Promise<void> {
   if (signal?.aborted === true) throw new AbortedError()
   await new Promise<void>((resolve, reject) => {
     const done = (err?: Error): void => {
-      clearTimeout(timer)
+      clock.clearTimeout(timer)
       stream.removeEventListener('drain', onDrain)
       stream.removeEventListener('close', onClose)
       signal?.removeEventListener('abort', onAbort)
@@ -17,7 +18,7 @@ export async function waitForDrain(stream: Stream, signal: AbortSignal | undefin
     const onDrain = (): void => done()
     const onClose = (): void => done(new StreamClosedError('stream closed while waiting for drain'))
     const onAbort = (): void => done(new AbortedError())
-    const timer = setTimeout(() => done(new TimeoutError(`no drain within ${timeoutMs} ms`)), timeoutMs)
+    const timer = clock.setTimeout(() => done(new TimeoutError(`no drain within ${timeoutMs} ms`)), timeoutMs)
     stream.addEventListener('drain', onDrain)
     stream.addEventListener('close', onClose)
     signal?.addEventListener('abort', onAbort)
@@ -40,8 +41,11 @@ export async function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | u
   }
 }
 
-/** A signal that fires when any of `signals` fires or after `timeoutMs`; call `clear` when done. */
-export function combinedSignal(signals: Array<AbortSignal | undefined>, timeoutMs?: number): { signal: AbortSignal; clear(): void } {
+/**
+ * A signal that fires when any of `signals` fires or after `timeoutMs` on `clock` (the injected
+ * clock, so tests drive network timeouts by hand); call `clear` when done.
+ */
+export function combinedSignal(signals: Array<AbortSignal | undefined>, timeoutMs?: number, clock: Clock = systemClock): { signal: AbortSignal; clear(): void } {
   const controller = new AbortController()
   const cleanups: Array<() => void> = []
   for (const s of signals) {
@@ -55,8 +59,8 @@ export function combinedSignal(signals: Array<AbortSignal | undefined>, timeoutM
     cleanups.push(() => s.removeEventListener('abort', onAbort))
   }
   if (timeoutMs != null && !controller.signal.aborted) {
-    const timer = setTimeout(() => controller.abort(new TimeoutError(`timed out after ${timeoutMs} ms`)), timeoutMs)
-    cleanups.push(() => clearTimeout(timer))
+    const timer = clock.setTimeout(() => controller.abort(new TimeoutError(`timed out after ${timeoutMs} ms`)), timeoutMs)
+    cleanups.push(() => clock.clearTimeout(timer))
   }
   return {
     signal: controller.signal,
@@ -64,4 +68,23 @@ export function combinedSignal(signals: Array<AbortSignal | undefined>, timeoutM
       for (const c of cleanups) c()
     },
   }
+}
+
+/** Resolves on the first `type` event whose detail matches; rejects with AbortedError when `signal` fires. */
+export async function waitForEvent<T>(target: EventTarget, type: string, match: (detail: T) => boolean, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) throw new AbortedError()
+  await new Promise<void>((resolve, reject) => {
+    const onEvent = (evt: Event): void => {
+      if (match((evt as CustomEvent<T>).detail)) done()
+    }
+    const onAbort = (): void => done(new AbortedError())
+    const done = (err?: Error): void => {
+      target.removeEventListener(type, onEvent)
+      signal.removeEventListener('abort', onAbort)
+      if (err == null) resolve()
+      else reject(err)
+    }
+    target.addEventListener(type, onEvent)
+    signal.addEventListener('abort', onAbort)
+  })
 }

@@ -103,9 +103,9 @@ describe('ConnectionManager (real libp2p nodes)', () => {
     await a.cm.connect(b.node.peerId, { multiaddrs: b.node.getMultiaddrs() })
     const recA = record<PeerStateEventDetail>(a.cm, 'peer:state')
 
-    await b.cm.stop()
-    await b.channel.stop()
+    // A crash says no goodbye: the node goes first, then its manager (whose stop() would say one).
     await crash(b.node)
+    await b.stop()
     await recA.until((e) => e.some((x) => x.to === D))
     expect(steps(recA.events, bId)).toEqual([[C, D, 'error']])
     expect(scorer.calls).toContain(`disconnected ${bId} error`)
@@ -142,6 +142,7 @@ describe('ConnectionManager (real libp2p nodes)', () => {
     const bId = b.node.peerId.toString()
     await a.cm.connect(b.node.peerId, { multiaddrs: b.node.getMultiaddrs() })
     const recA = record<PeerStateEventDetail>(a.cm, 'peer:state')
+    await crash(b.node)
     await b.stop()
     await recA.until((e) => e.some((x) => x.to === D))
     for (let i = 1; i <= 2; i++) {
