@@ -1,7 +1,7 @@
 // CpcChannel: the libp2p side of /cpc/1.0.0 (see docs/design/wire-channel.md). One handler for the
 // protocol, one lazily opened outbound stream per peer, frames written with backpressure, inbound
 // frames decoded and dispatched as typed events. It does not verify signatures: consumers do.
-import { FrameDecoder, PROTOCOL_ID, ProtocolError, type CpcMessage } from '@cpc/protocol'
+import { FrameDecoder, MessageType, PROTOCOL_ID, ProtocolError, type CpcMessage } from '@cpc/protocol'
 import { TypedEventEmitter, type Connection, type Libp2p, type PeerId, type Stream } from '@libp2p/interface'
 import {
   DEFAULT_MAX_FRAME_BYTES,
@@ -10,6 +10,7 @@ import {
   DEFAULT_MAX_TRACKED_PEERS,
   DEFAULT_SEND_TIMEOUT_MS,
 } from './constants.js'
+import { systemClock, type Clock } from './clock.js'
 import { NotStartedError, StreamClosedError } from './errors.js'
 import { noopLogger, type Logger } from './logger.js'
 import type { ConnectionManagerMetrics } from './metrics.js'
@@ -21,6 +22,8 @@ export interface CpcChannelComponents {
   libp2p: ChannelNode
   logger?: Logger
   metrics?: ConnectionManagerMetrics
+  /** Send and drain timeouts run on this clock (default: the system clock). */
+  clock?: Clock
 }
 
 export interface CpcChannelInit {
@@ -43,6 +46,20 @@ export interface ChannelMessageDetail {
   limited: boolean
 }
 
+/**
+ * Decides, for every decoded inbound frame and before any 'message' listener sees it, whether it is
+ * delivered (true) or dropped (false). Called synchronously on the read path: keep it cheap.
+ */
+export type InboundGate = (peer: PeerId, message: CpcMessage, bytes: number) => boolean
+
+/** A frame the inbound gate dropped. */
+export interface ChannelGatedDetail {
+  peer: PeerId
+  message: CpcMessage
+  /** Bytes of the frame on the wire (length prefix included). */
+  bytes: number
+}
+
 export interface ChannelProtocolErrorDetail {
   peer: PeerId
   error: ProtocolError
@@ -50,6 +67,7 @@ export interface ChannelProtocolErrorDetail {
 
 export interface CpcChannelEvents {
   message: CustomEvent<ChannelMessageDetail>
+  'message:gated': CustomEvent<ChannelGatedDetail>
   'protocol:error': CustomEvent<ChannelProtocolErrorDetail>
 }
 
@@ -69,6 +87,7 @@ export class CpcChannel extends TypedEventEmitter<CpcChannelEvents> {
   readonly #node: ChannelNode
   readonly #log: Logger
   readonly #metrics?: ConnectionManagerMetrics
+  readonly #clock: Clock
   readonly #maxFrameBytes: number
   readonly #maxInboundStreams: number
   readonly #maxOutboundStreams: number
@@ -80,12 +99,14 @@ export class CpcChannel extends TypedEventEmitter<CpcChannelEvents> {
   readonly #counters = new Map<string, ChannelCounters>()
   #stopController = new AbortController()
   #started = false
+  #gate: InboundGate | undefined
 
   constructor(components: CpcChannelComponents, init: CpcChannelInit = {}) {
     super()
     this.#node = components.libp2p
     this.#log = components.logger ?? noopLogger
     this.#metrics = components.metrics
+    this.#clock = components.clock ?? systemClock
     this.#maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
     this.#maxInboundStreams = init.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS
     this.#maxOutboundStreams = init.maxOutboundStreams ?? DEFAULT_MAX_OUTBOUND_STREAMS
@@ -130,7 +151,7 @@ export class CpcChannel extends TypedEventEmitter<CpcChannelEvents> {
     const buf = Array.isArray(frames) ? concat(frames) : frames
     const frameCount = Array.isArray(frames) ? frames.length : 1
     let stream = await this.#streamFor(peer, options.signal)
-    if (stream.writableNeedsDrain) await waitForDrain(stream, options.signal, this.#sendTimeoutMs)
+    if (stream.writableNeedsDrain) await waitForDrain(stream, options.signal, this.#sendTimeoutMs, this.#clock)
     let accepted: boolean
     try {
       accepted = stream.send(buf)
@@ -148,7 +169,7 @@ export class CpcChannel extends TypedEventEmitter<CpcChannelEvents> {
     this.#metrics?.channelFrames.inc({ direction: 'out' }, frameCount)
     if (!accepted) {
       this.#metrics?.channelDrainWaits.inc()
-      await waitForDrain(stream, options.signal, this.#sendTimeoutMs)
+      await waitForDrain(stream, options.signal, this.#sendTimeoutMs, this.#clock)
     }
   }
 
@@ -178,6 +199,16 @@ export class CpcChannel extends TypedEventEmitter<CpcChannelEvents> {
       stream.abort(err instanceof Error ? err : new StreamClosedError())
       throw err
     }
+  }
+
+  /**
+   * Installs (or with undefined removes) the inbound gate: every decoded frame of every message
+   * type passes it before 'message' is dispatched. A frame it refuses is counted in
+   * cpc_channel_gated_total{type} and emitted as 'message:gated' instead. A gate that throws
+   * drops the frame too (a limiter must fail closed).
+   */
+  setInboundGate(gate: InboundGate | undefined): void {
+    this.#gate = gate
   }
 
   counters(peer: PeerId | string): ChannelCounters {
@@ -223,7 +254,7 @@ export class CpcChannel extends TypedEventEmitter<CpcChannelEvents> {
           pending = left
           c.framesIn++
           this.#metrics?.channelFrames.inc({ direction: 'in' })
-          this.safeDispatchEvent('message', { detail: { peer, message, bytes, limited } })
+          if (this.#admit(peer, message, bytes)) this.safeDispatchEvent('message', { detail: { peer, message, bytes, limited } })
         }
       }
       decoder.end()
@@ -239,6 +270,22 @@ export class CpcChannel extends TypedEventEmitter<CpcChannelEvents> {
         this.#log.debug({ peer: key, err }, 'inbound stream ended')
       }
     }
+  }
+
+  #admit(peer: PeerId, message: CpcMessage, bytes: number): boolean {
+    const gate = this.#gate
+    if (gate == null) return true
+    let pass: boolean
+    try {
+      pass = gate(peer, message, bytes)
+    } catch (err) {
+      this.#log.warn({ peer: peer.toString(), err }, 'inbound gate threw, frame dropped')
+      pass = false
+    }
+    if (pass) return true
+    this.#metrics?.channelGated.inc({ type: messageTypeLabel(message.messageType) })
+    this.safeDispatchEvent('message:gated', { detail: { peer, message, bytes } })
+    return false
   }
 
   async #streamFor(peer: PeerId, signal?: AbortSignal): Promise<Stream> {
@@ -260,7 +307,7 @@ export class CpcChannel extends TypedEventEmitter<CpcChannelEvents> {
   }
 
   async #open(peer: PeerId, key: string): Promise<Stream> {
-    const { signal, clear } = combinedSignal([this.#stopController.signal], this.#sendTimeoutMs)
+    const { signal, clear } = combinedSignal([this.#stopController.signal], this.#sendTimeoutMs, this.#clock)
     try {
       const stream = await this.#node.dialProtocol(peer, PROTOCOL_ID, { runOnLimitedConnection: true, signal })
       if (!this.#started) {
@@ -280,7 +327,7 @@ export class CpcChannel extends TypedEventEmitter<CpcChannelEvents> {
   }
 
   async #closeOrAbort(stream: Stream): Promise<void> {
-    const { signal, clear } = combinedSignal([], this.#sendTimeoutMs)
+    const { signal, clear } = combinedSignal([], this.#sendTimeoutMs, this.#clock)
     try {
       await stream.close({ signal })
     } catch (err) {
@@ -306,6 +353,20 @@ export class CpcChannel extends TypedEventEmitter<CpcChannelEvents> {
       this.#counters.set(key, c)
     }
     return c
+  }
+}
+
+/** A bounded label: the known message types by name, anything else 'other'. */
+function messageTypeLabel(type: MessageType): string {
+  switch (type) {
+    case MessageType.CONTROL:
+      return 'control'
+    case MessageType.DISCOVERY:
+      return 'discovery'
+    case MessageType.EVENT:
+      return 'event'
+    default:
+      return 'other'
   }
 }
 

@@ -14,6 +14,8 @@ export type { LinkMonitorLike } from './link-seam.js'
 export {
   CpcChannel,
   type ChannelCounters,
+  type ChannelGatedDetail,
+  type InboundGate,
   type ChannelMessageDetail,
   type ChannelNode,
   type ChannelProtocolErrorDetail,

@@ -87,6 +87,12 @@ export function createConnectionManagerMetrics(registry: Registry) {
       labelNames: ['code'] as const,
       registers,
     }),
+    channelGated: new Counter({
+      name: 'cpc_channel_gated_total',
+      help: 'Inbound frames dropped by the inbound gate (rate limiting), by message type',
+      labelNames: ['type'] as const,
+      registers,
+    }),
     channelDrainWaits: new Counter({
       name: 'cpc_channel_drain_waits_total',
       help: 'Sends that waited for the stream to drain (backpressure)',

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { PeerState } from '@cpc/protocol'
+import fc from 'fast-check'
 import { IllegalTransitionError } from '../src/errors.js'
-import { PeerStateMachine, TRANSITIONS, TRANSITION_REASONS, canTransition } from '../src/state-machine.js'
+import { PeerStateMachine, TRANSITIONS, TRANSITION_REASONS, canTransition, type StateChange, type TransitionReason } from '../src/state-machine.js'
 
 const { PEER_STATE_DISCONNECTED: D, PEER_STATE_CONNECTING: CI, PEER_STATE_CONNECTED: C, PEER_STATE_DISCONNECTING: DI } = PeerState
 const STATES = [D, CI, C, DI]
@@ -79,21 +80,103 @@ describe('PeerStateMachine', () => {
     expect(m.state).toBe(C)
   })
 
-  it('random walks never leave the table (property)', () => {
-    let seed = 7
-    const rnd = (): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31
-      return seed / 2 ** 31
-    }
+  // The table written out independently of TRANSITIONS, as the oracle for the properties below.
+  const ORACLE: Record<string, readonly string[]> = {
+    [`${D}>${CI}`]: ['dial', 'retry', 'inbound'],
+    [`${CI}>${C}`]: ['connected', 'reused', 'inbound'],
+    [`${CI}>${D}`]: ['dial-failed', 'aborted'],
+    [`${C}>${DI}`]: ['goodbye', 'remote-goodbye', 'pruned'],
+    [`${C}>${D}`]: ['error'],
+    [`${DI}>${D}`]: ['closed'],
+  }
+  const allowed = (from: PeerState, to: PeerState, reason: TransitionReason): boolean => ORACLE[`${from}>${to}`]?.includes(reason) ?? false
+  const attempt = fc.tuple(fc.constantFrom(...STATES), fc.constantFrom(...TRANSITION_REASONS))
+  const legalMoves = (from: PeerState): Array<[PeerState, TransitionReason]> =>
+    TRANSITIONS.filter((r) => r.from === from).flatMap((r) => r.reasons.map((reason): [PeerState, TransitionReason] => [r.to, reason]))
+
+  /** Applies attempts, checking each; returns the changes the machine reported. */
+  const run = (attempts: Array<[PeerState, TransitionReason]>): { m: PeerStateMachine; changes: StateChange[] } => {
     const m = new PeerStateMachine('p', 0)
-    for (let i = 0; i < 5000; i++) {
-      const to = STATES[Math.floor(rnd() * 4)]
-      const reason = TRANSITION_REASONS[Math.floor(rnd() * TRANSITION_REASONS.length)]
+    const changes: StateChange[] = []
+    attempts.forEach(([to, reason], i) => {
       const from = m.state
-      const legal = canTransition(from, to, reason)
-      if (legal) expect(m.transition(to, reason, i).from).toBe(from)
-      else expect(() => m.transition(to, reason, i)).toThrow(IllegalTransitionError)
-      expect(STATES).toContain(m.state)
+      const since = m.since
+      if (allowed(from, to, reason)) {
+        const change = m.transition(to, reason, i + 1)
+        expect(change).toEqual({ peerId: 'p', from, to, reason, at: i + 1 })
+        expect(m.state).toBe(to)
+        changes.push(change)
+        return
+      }
+      let error: unknown
+      try {
+        m.transition(to, reason, i + 1)
+      } catch (err) {
+        error = err
+      }
+      expect(error).toBeInstanceOf(IllegalTransitionError)
+      expect((error as IllegalTransitionError).code).toBe('ERR_ILLEGAL_TRANSITION')
+      expect((error as IllegalTransitionError).from).toBe(from)
+      expect((error as IllegalTransitionError).to).toBe(to)
+      expect(m.state).toBe(from)
+      expect(m.since).toBe(since)
+    })
+    return { m, changes }
+  }
+
+  /** The changes chain from Disconnected, each on the table, ending in the machine's state. */
+  const expectValidWalk = (m: PeerStateMachine, changes: StateChange[]): void => {
+    let state: PeerState = D
+    for (const change of changes) {
+      expect(change.from).toBe(state)
+      expect(allowed(change.from, change.to, change.reason)).toBe(true)
+      expect(canTransition(change.from, change.to, change.reason)).toBe(true)
+      state = change.to
     }
+    expect(m.state).toBe(state)
+  }
+
+  it('property: any sequence of (state, reason) attempts accepts exactly the table and walks it', () => {
+    fc.assert(
+      fc.property(fc.array(attempt, { maxLength: 300 }), (attempts) => {
+        const { m, changes } = run(attempts)
+        expectValidWalk(m, changes)
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('property: walks mostly along legal edges (reaching every state) with illegal attempts mixed in', () => {
+    // Uniform attempts are mostly illegal and rarely get past Connecting; here each step is either
+    // a legal move picked by index from the current state or a random attempt.
+    const step = fc.oneof(
+      { weight: 3, arbitrary: fc.record({ legal: fc.constant(true as const), pick: fc.nat() }) },
+      { weight: 1, arbitrary: fc.record({ legal: fc.constant(false as const), attempt }) },
+    )
+    const seen = new Set<PeerState>()
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 200 }), (steps) => {
+        const m = new PeerStateMachine('p', 0)
+        const attempts: Array<[PeerState, TransitionReason]> = []
+        // Plan the attempts on a shadow machine so legal picks follow the real state.
+        for (const s of steps) {
+          if (s.legal) {
+            const moves = legalMoves(m.state)
+            const [to, reason] = moves[s.pick % moves.length]
+            m.transition(to, reason, 0)
+            attempts.push([to, reason])
+          } else {
+            attempts.push(s.attempt)
+            if (allowed(m.state, s.attempt[0], s.attempt[1])) m.transition(s.attempt[0], s.attempt[1], 0)
+          }
+          seen.add(m.state)
+        }
+        const result = run(attempts)
+        expect(result.m.state).toBe(m.state)
+        expectValidWalk(result.m, result.changes)
+      }),
+      { numRuns: 500 },
+    )
+    expect([...seen].sort()).toEqual([...STATES].sort())
   })
 })
