@@ -15,10 +15,18 @@ export interface Row {
   target?: string
   /** Whether the target is met (undefined when the row has no target). */
   met?: boolean
+  /** 'ok' (default): a measured figure; otherwise why there is none. */
+  status?: 'ok' | 'pending' | 'timeout' | 'error'
+  /** Extra context printed under the table (sizes, node counts, what exactly was measured). */
+  note?: string
 }
 
 export interface BenchOptions {
   quick: boolean
+  /** Aborts when the suite's own timeout or the global deadline passes. */
+  signal?: AbortSignal
+  /** Run the measured side with --cpu-prof. */
+  profile?: boolean
 }
 
 /** Runs `fn` repeatedly for about `ms` milliseconds (at least `minOps` calls) and returns ops/s. */
@@ -71,6 +79,26 @@ export function versus(id: string, what: string, value: number, unit: string, ba
   }
 }
 
+/** Builds a row whose figure must stay at most `maxRatio` times the baseline (latencies, memory). */
+export function atMost(id: string, what: string, value: number, unit: string, baseline: { what: string; value: number }, maxRatio?: number): Row {
+  const ratio = value / baseline.value
+  return {
+    id,
+    what,
+    value,
+    unit,
+    baseline,
+    ratio,
+    target: maxRatio === undefined ? undefined : `<= ${maxRatio.toFixed(2)}x`,
+    met: maxRatio === undefined ? undefined : ratio <= maxRatio,
+  }
+}
+
+/** A row with no figure: our side not built yet ('pending'), or a suite that timed out / failed. */
+export function missing(id: string, what: string, status: 'pending' | 'timeout' | 'error', opts: { unit?: string; baseline?: { what: string; value: number }; target?: string; note?: string } = {}): Row {
+  return { id, what, value: NaN, unit: opts.unit ?? '', baseline: opts.baseline, target: opts.target, status, note: opts.note }
+}
+
 function fmt(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`
@@ -78,11 +106,12 @@ function fmt(n: number): string {
 }
 
 export function table(rows: Row[]): string {
+  // Targets on pending rows are shown as text; ratio/met stay empty until there is a figure.
   const header = ['id', 'what', 'value', 'baseline (same run)', 'ratio', 'target', 'met']
   const body = rows.map((r) => [
     r.id,
     r.what,
-    `${fmt(r.value)} ${r.unit}`,
+    r.status && r.status !== 'ok' ? `n/a (${r.status})` : `${fmt(r.value)} ${r.unit}`,
     r.baseline ? `${r.baseline.what}: ${fmt(r.baseline.value)} ${r.unit}` : '-',
     r.ratio === undefined ? '-' : `${r.ratio.toFixed(2)}x`,
     r.target ?? '-',

@@ -1,0 +1,43 @@
+// P3: HIGH message latency while LOW traffic saturates the link. Baselines from the same pair of
+// processes and the same code path: HIGH 256 B ping-pong on an idle bare libp2p stream, and HIGH
+// probes that join the back of a plain FIFO queue kept full by a LOW flood (16 KiB frames, the queue
+// bounded like the router's per-peer queue). cpc-net's row sends the same probes through the Router.
+import { DEFAULT_PEER_QUEUE_MAX_BYTES } from '@cpc/router'
+import { atMost, missing, type BenchOptions, type Row } from '../harness.js'
+import { startPair } from './pair.js'
+import { ours } from './ours.js'
+
+interface FifoResult {
+  p50: number
+  p99: number
+  lowMBps: number
+}
+
+export async function p3(opts: BenchOptions): Promise<Row[]> {
+  const probes = opts.quick ? 30 : 300
+  const probeIntervalMs = opts.quick ? 3 : 10
+  const queueBytes = opts.quick ? 2 * 2 ** 20 : DEFAULT_PEER_QUEUE_MAX_BYTES
+  const pair = await startPair('p3', opts)
+  let idle: FifoResult
+  let fifo: FifoResult
+  try {
+    await pair.sender.call('fifo', { addr: pair.addr, probes: 20, probeIntervalMs: 1, queueBytes: 0, lowSize: 16 * 1024 }, 30_000)
+    idle = await pair.sender.call<FifoResult>('fifo', { addr: pair.addr, probes, probeIntervalMs, queueBytes: 0, lowSize: 16 * 1024 }, 60_000)
+    fifo = await pair.sender.call<FifoResult>('fifo', { addr: pair.addr, probes, probeIntervalMs, queueBytes, lowSize: 16 * 1024 }, 120_000)
+  } finally {
+    await pair.close()
+  }
+  const mib = queueBytes / 2 ** 20
+  const idle99 = { what: 'idle p99', value: idle.p99 }
+  const rows: Row[] = [
+    { id: 'P3.idle50', what: 'HIGH 256 B RTT, idle bare libp2p stream, p50', value: idle.p50, unit: 'ms', note: `${probes} probes every ${probeIntervalMs} ms; RTT = request + echo` },
+    { id: 'P3.idle99', what: 'HIGH 256 B RTT, idle bare libp2p stream, p99', value: idle.p99, unit: 'ms' },
+    atMost('P3.fifo50', `HIGH RTT behind a LOW flood, plain FIFO (${mib} MiB bound), p50`, fifo.p50, 'ms', { what: 'idle p50', value: idle.p50 }),
+    atMost('P3.fifo99', `HIGH RTT behind a LOW flood, plain FIFO (${mib} MiB bound), p99`, fifo.p99, 'ms', idle99),
+    { id: 'P3.flood', what: 'LOW flood rate during the FIFO probes (link saturated)', value: fifo.lowMBps, unit: 'MB/s' },
+  ]
+  const r = await ours.p3?.({ ...opts, probes, probeIntervalMs })
+  const what = 'cpc-net HIGH RTT behind a LOW flood, Router priority queues, p99'
+  rows.push(r === undefined ? missing('P3', what, 'pending', { unit: 'ms', baseline: idle99, target: '<= 3.00x', note: 'needs Router routing through CpcChannel / NetworkHandler' }) : atMost('P3', what, r, 'ms', idle99, 3))
+  return rows
+}
