@@ -20,21 +20,6 @@ export class InvalidConfigError extends ObservabilityError {
   }
 }
 
-/** The configured trace exporter exists in the config schema but its package is not installed. */
-export class ExporterNotBundledError extends ObservabilityError {
-  static override readonly code = 'ERR_EXPORTER_NOT_BUNDLED'
-  readonly exporter: string
-  constructor(exporter: string, packageName: string) {
-    super(
-      `trace exporter '${exporter}' is not bundled: ${packageName} is not a dependency of @cpc/observability; ` +
-        `use 'none' or 'console', or pass a SpanExporter instance as \`exporter\``,
-      ExporterNotBundledError.code,
-    )
-    this.name = 'ExporterNotBundledError'
-    this.exporter = exporter
-  }
-}
-
 /** The HTTP server could not bind (address in use, permission denied, bad host). */
 export class ListenError extends ObservabilityError {
   static override readonly code = 'ERR_LISTEN_FAILED'

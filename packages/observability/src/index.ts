@@ -11,7 +11,7 @@ export type {
   ObservabilityServerInit,
   ServerAddress,
 } from './http-server.js'
-export { createTracer, withSpan, recordError, TRACE_EXPORTER_KINDS } from './tracing.js'
+export { createTracer, withSpan, recordError, TRACE_EXPORTER_KINDS, DEFAULT_OTLP_ENDPOINT } from './tracing.js'
 export type {
   Attributes,
   InMemorySpanExporter,
@@ -35,7 +35,7 @@ export {
   SEED_METRIC_FAMILIES,
   familiesInExposition,
 } from './metrics-families.js'
-export { ObservabilityError, InvalidConfigError, ExporterNotBundledError, ListenError, AbortError } from './errors.js'
+export { ObservabilityError, InvalidConfigError, ListenError, AbortError } from './errors.js'
 export {
   DEFAULT_HOST,
   DEFAULT_PORT,

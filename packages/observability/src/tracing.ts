@@ -4,15 +4,20 @@ import { SpanStatusCode, context as apiContext, trace } from '@opentelemetry/api
 import type { Attributes, Context, Span, SpanOptions, Tracer } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { resourceFromAttributes } from '@opentelemetry/resources'
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import {
   AlwaysOffSampler,
+  BatchSpanProcessor,
   BasicTracerProvider,
   ConsoleSpanExporter,
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base'
-import { ExporterNotBundledError, InvalidConfigError } from './errors.js'
+import { InvalidConfigError } from './errors.js'
+
+/** Where `exporter: 'otlp'` sends spans when no endpoint is configured (a local collector). */
+export const DEFAULT_OTLP_ENDPOINT = 'http://127.0.0.1:4318/v1/traces'
 
 export type { InMemorySpanExporter, ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base'
 export type { Attributes, Span, Tracer } from '@opentelemetry/api'
@@ -20,8 +25,8 @@ export type { Attributes, Span, Tracer } from '@opentelemetry/api'
 /**
  * - `none`: spans are not recorded (AlwaysOff sampler) but context still propagates; the cheapest.
  * - `console`: every ended span printed by OpenTelemetry's ConsoleSpanExporter (development only).
- * - `otlp`: not bundled (`@opentelemetry/exporter-trace-otlp-http` is not installed); fails with
- *   `ExporterNotBundledError`. Pass a SpanExporter instance instead to ship spans anywhere.
+ * - `otlp`: OTLP/HTTP (JSON) to `otlpEndpoint` (default a local collector, DEFAULT_OTLP_ENDPOINT),
+ *   batched so tracing never waits on the network in the hot path.
  * - `memory`: an InMemorySpanExporter, returned as `memoryExporter` so tests can read the spans.
  */
 export type TraceExporterKind = 'none' | 'console' | 'otlp' | 'memory'
@@ -31,7 +36,7 @@ export const TRACE_EXPORTER_KINDS: readonly TraceExporterKind[] = ['none', 'cons
 export interface TracingInit {
   serviceName: string
   exporter: TraceExporterKind | SpanExporter
-  /** OTLP/HTTP endpoint; only meaningful once an OTLP exporter is bundled. */
+  /** OTLP/HTTP traces endpoint for `exporter: 'otlp'` (default DEFAULT_OTLP_ENDPOINT). */
   otlpEndpoint?: string
   /** Extra resource attributes (e.g. `{ 'service.instance.id': peerId }`). */
   resourceAttributes?: Attributes
@@ -107,15 +112,20 @@ export function createTracer(init: TracingInit): Tracing {
         exporter = memoryExporter
         break
       case 'otlp':
-        throw new ExporterNotBundledError('otlp', '@opentelemetry/exporter-trace-otlp-http')
+        if (init.otlpEndpoint !== undefined && !/^https?:\/\//.test(init.otlpEndpoint)) {
+          throw new InvalidConfigError(`otlpEndpoint must be an http(s) URL, got '${init.otlpEndpoint}'`)
+        }
+        exporter = new OTLPTraceExporter({ url: init.otlpEndpoint ?? DEFAULT_OTLP_ENDPOINT })
+        break
       default:
         throw new InvalidConfigError(`unknown trace exporter '${String(init.exporter)}': expected one of ${TRACE_EXPORTER_KINDS.join(', ')}`)
     }
   }
 
-  // Simple (export on end) for every bundled exporter: memory and console want spans at once.
-  // A BatchSpanProcessor would suit a network exporter; none is bundled.
-  const spanProcessors: SpanProcessor[] = exporter === undefined ? [] : [new SimpleSpanProcessor(exporter)]
+  // Memory and console want spans at once (export on end); OTLP goes over the network, so it is
+  // batched off the hot path (forceFlush/shutdown send what is buffered).
+  const spanProcessors: SpanProcessor[] =
+    exporter === undefined ? [] : [init.exporter === 'otlp' ? new BatchSpanProcessor(exporter) : new SimpleSpanProcessor(exporter)]
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ ...init.resourceAttributes, 'service.name': init.serviceName }),
     spanProcessors,

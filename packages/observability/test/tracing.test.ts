@@ -1,8 +1,10 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { SpanStatusCode, trace } from '@opentelemetry/api'
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base'
-import { ExporterNotBundledError, InvalidConfigError, SPAN_ATTRIBUTES, SPAN_NAMES, createTracer, withSpan } from '../src/index.js'
+import { InvalidConfigError, SPAN_ATTRIBUTES, SPAN_NAMES, createTracer, withSpan } from '../src/index.js'
 import type { Tracing } from '../src/index.js'
 
 const tracings: Tracing[] = []
@@ -105,18 +107,43 @@ describe('createTracer', () => {
     expect(trace.getTracer('x').startSpan('y').isRecording()).toBe(false)
   })
 
-  it("'otlp' fails with ExporterNotBundledError; unknown exporters and empty names with InvalidConfigError", () => {
-    const err = (() => {
-      try {
-        createTracer({ serviceName: 'cpc-test', exporter: 'otlp', otlpEndpoint: 'http://127.0.0.1:4318/v1/traces' })
-      } catch (e) {
-        return e
-      }
-    })()
-    expect(err).toBeInstanceOf(ExporterNotBundledError)
-    expect((err as ExporterNotBundledError).code).toBe('ERR_EXPORTER_NOT_BUNDLED')
-    expect((err as Error).message).toContain('@opentelemetry/exporter-trace-otlp-http')
+  it("'otlp' ships spans as OTLP/HTTP JSON to the configured endpoint", async () => {
+    // A real HTTP endpoint on 127.0.0.1 standing where a collector would: it records what arrives.
+    const bodies: { url: string; body: string }[] = []
+    const arrived = new Promise<void>((resolve) => {
+      server = http.createServer((req, res) => {
+        let body = ''
+        req.on('data', (c: Buffer) => (body += c.toString('utf8')))
+        req.on('end', () => {
+          bodies.push({ url: req.url ?? '', body })
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+          resolve()
+        })
+      })
+    })
+    let server!: http.Server
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    try {
+      const t = createTracer({ serviceName: 'cpc-otlp-test', exporter: 'otlp', otlpEndpoint: `http://127.0.0.1:${port}/v1/traces` })
+      tracings.push(t)
+      await withSpan(t.tracer, SPAN_NAMES.messageSend, { [SPAN_ATTRIBUTES.priority]: 'HIGH' }, () => undefined)
+      await t.forceFlush()
+      await arrived
+      expect(bodies[0].url).toBe('/v1/traces')
+      const sent = JSON.parse(bodies[0].body)
+      const spans = sent.resourceSpans.flatMap((r: { scopeSpans: { spans: { name: string }[] }[] }) => r.scopeSpans.flatMap((s) => s.spans))
+      expect(spans.map((s: { name: string }) => s.name)).toContain(SPAN_NAMES.messageSend)
+      await t.shutdown()
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+
+  it('unknown exporters, bad OTLP endpoints and empty names fail with InvalidConfigError', () => {
     expect(() => createTracer({ serviceName: 'cpc-test', exporter: 'jaeger' as 'none' })).toThrow(InvalidConfigError)
+    expect(() => createTracer({ serviceName: 'cpc-test', exporter: 'otlp', otlpEndpoint: 'udp://x' })).toThrow(InvalidConfigError)
     expect(() => createTracer({ serviceName: '', exporter: 'none' })).toThrow(InvalidConfigError)
   })
 
