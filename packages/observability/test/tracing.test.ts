@@ -110,18 +110,17 @@ describe('createTracer', () => {
   it("'otlp' ships spans as OTLP/HTTP JSON to the configured endpoint", async () => {
     // A real HTTP endpoint on 127.0.0.1 standing where a collector would: it records what arrives.
     const bodies: { url: string; body: string }[] = []
-    const arrived = new Promise<void>((resolve) => {
-      server = http.createServer((req, res) => {
-        let body = ''
-        req.on('data', (c: Buffer) => (body += c.toString('utf8')))
-        req.on('end', () => {
-          bodies.push({ url: req.url ?? '', body })
-          res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
-          resolve()
-        })
+    let arrivedResolve!: () => void
+    const arrived = new Promise<void>((resolve) => (arrivedResolve = resolve))
+    const server = http.createServer((req, res) => {
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')))
+      req.on('end', () => {
+        bodies.push({ url: req.url ?? '', body })
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+        arrivedResolve()
       })
     })
-    let server!: http.Server
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const { port } = server.address() as AddressInfo
     try {
