@@ -1,0 +1,46 @@
+// Defaults of @cpc/network. Every one is overridable through NetworkConfig (see README.md).
+
+/** Where a node listens when `listen` is not given: loopback, ephemeral port. */
+export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0'] as const
+
+/** Connection watermarks of our ConnectionManager (prune above high, down to low). */
+export const DEFAULT_WATERMARK_LOW = 50
+export const DEFAULT_WATERMARK_HIGH = 80
+/** libp2p's own hard cap on open connections (above our high watermark). */
+export const DEFAULT_MAX_CONNECTIONS = 300
+/**
+ * Inbound connections accepted per second per host by libp2p. libp2p's default (5) refused 45 of 50
+ * loopback clients connecting at once (shared/LIBP2P_NOTES.md): devnets put many nodes on one host.
+ */
+export const DEFAULT_INBOUND_CONNECTION_THRESHOLD = 1000
+
+/** Relay server (role 'relay'): reservations held at once. */
+export const DEFAULT_RELAY_MAX_RESERVATIONS = 128
+/** Relay server: bytes per relayed connection before it is reset (16 MiB). */
+export const DEFAULT_RELAY_MAX_BYTES_PER_CONNECTION = 16 * 1024 * 1024
+/** Relay server: lifetime of one relayed connection (10 min). */
+export const DEFAULT_RELAY_MAX_DURATION_MS = 10 * 60_000
+/** Relay server: reservation lifetime (libp2p default, 2 h). */
+export const DEFAULT_RELAY_RESERVATION_TTL_MS = 2 * 3_600_000
+
+/** Outbox: how long a message waits for its peer when the caller gives no ttl (1 h). */
+export const DEFAULT_MESSAGE_TTL_MS = 3_600_000
+
+/** How often the scorer forgets stale peers and the outbox is swept (unref'd timer). */
+export const DEFAULT_MAINTENANCE_INTERVAL_MS = 60_000
+
+/** Events kept per Subscribe stream before the oldest are dropped. */
+export const DEFAULT_EVENT_BUFFER = 1024
+
+/** ping's outbound stream cap: the default of 1 races kad-dht's own pings. */
+export const PING_MAX_OUTBOUND_STREAMS = 8
+
+/** Files and folders under the data dir. */
+export const IDENTITY_FILE = 'identity.key'
+export const DATASTORE_DIR = 'datastore'
+export const OUTBOX_DIR = 'outbox'
+export const SCORES_FILE = 'scores.json'
+export const NONCE_FILE = 'nonce.json'
+
+/** Version reported by GetStatus. */
+export const NETWORK_VERSION = '0.1.0'

@@ -1,0 +1,99 @@
+// Builds the node's one libp2p instance from a validated NetworkConfig: TCP + circuit relay v2
+// transport, Noise, yamux, identify, ping, kad-dht (+ mDNS when enabled) from @cpc/discovery, AutoNAT,
+// DCUtR, and the relay server on role 'relay'. Bootstrap peers are not given to libp2p: @cpc/discovery
+// dials them through our ConnectionManager (backoff, protection), which @libp2p/bootstrap would bypass.
+import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { discoveryServices } from '@cpc/discovery'
+import { libp2pMetrics } from '@cpc/observability'
+import { autoNAT } from '@libp2p/autonat'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { dcutr } from '@libp2p/dcutr'
+import { identify } from '@libp2p/identify'
+import { FaultTolerance, type Libp2p, type PrivateKey } from '@libp2p/interface'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { LevelDatastore } from 'datastore-level'
+import { createLibp2p, type Libp2pOptions } from 'libp2p'
+import type { Registry } from 'prom-client'
+import type { NetworkConfig } from './config.js'
+import { DATASTORE_DIR, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
+
+export interface BuiltNode {
+  libp2p: Libp2p
+  /** Closes the persistent datastore; call after libp2p.stop(). No-op in memory. */
+  closeDatastore(): Promise<void>
+}
+
+export interface BuildNodeComponents {
+  privateKey: PrivateKey
+  registry?: Registry
+}
+
+/** The listen addresses libp2p gets: the configured ones plus a `/p2p-circuit` per relay to reserve on. */
+export function listenAddresses(config: NetworkConfig): string[] {
+  return [...config.listen, ...config.relay.listenVia.map((relay) => `${relay}/p2p-circuit`)]
+}
+
+export function libp2pOptions(config: NetworkConfig, components: BuildNodeComponents): Libp2pOptions<Record<string, unknown>> {
+  const relayServer = config.relay.server
+  const services: Record<string, unknown> = {
+    identify: identify(),
+    ping: ping({ maxOutboundStreams: PING_MAX_OUTBOUND_STREAMS }),
+    ...discoveryServices({ dhtMode: config.dhtMode, addressScope: config.addressScope, mdns: config.mdns }).services,
+    // AutoNAT v1 both asks peers to dial us back and answers their requests, on every role.
+    autoNAT: autoNAT(),
+    dcutr: dcutr(),
+  }
+  if (config.role === 'relay') {
+    services.relay = circuitRelayServer({
+      reservations: {
+        maxReservations: relayServer.maxReservations,
+        reservationTtl: relayServer.reservationTtlMs,
+        // libp2p's default limit (128 KiB, 2 min per relayed connection) is too small for cpc traffic;
+        // the configured limits apply instead.
+        applyDefaultLimit: false,
+        defaultDataLimit: BigInt(relayServer.maxBytesPerConnection),
+        defaultDurationLimit: relayServer.maxDurationMs,
+      },
+    })
+  }
+  return {
+    privateKey: components.privateKey,
+    addresses: { listen: listenAddresses(config), announce: config.announce },
+    transports: [tcp(), circuitRelayTransport()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: services as Libp2pOptions['services'],
+    connectionManager: {
+      maxConnections: config.connections.maxConnections,
+      inboundConnectionThreshold: config.connections.inboundConnectionThreshold,
+    },
+    // A relay that is down at start must not stop the node: its reservation is retried by libp2p.
+    transportManager: { faultTolerance: config.relay.listenVia.length > 0 ? FaultTolerance.NO_FATAL : FaultTolerance.FATAL_ALL },
+    ...(components.registry !== undefined ? { metrics: libp2pMetrics(components.registry) } : {}),
+    start: false,
+  }
+}
+
+/** Creates (not starts) the libp2p node; with a data dir its peer store lives in <dataDir>/datastore. */
+export async function buildLibp2p(config: NetworkConfig, components: BuildNodeComponents): Promise<BuiltNode> {
+  const options = libp2pOptions(config, components)
+  let datastore: LevelDatastore | undefined
+  if (config.dataDir !== undefined) {
+    const location = path.join(config.dataDir, DATASTORE_DIR)
+    await mkdir(location, { recursive: true })
+    datastore = new LevelDatastore(location)
+    await datastore.open()
+    options.datastore = datastore
+  }
+  try {
+    const libp2p = (await createLibp2p(options)) as unknown as Libp2p
+    return { libp2p, closeDatastore: async () => datastore?.close() }
+  } catch (err) {
+    await datastore?.close()
+    throw err
+  }
+}
