@@ -32,3 +32,15 @@ export {
 } from './gen/cpc/v1/wire.js'
 
 export { PeerState, DiscoverySource, Route } from './gen/cpc/v1/common.js'
+
+export { descriptorSet } from './gen/cpc/descriptor-set.js'
+
+/** Fully qualified names of every cpc gRPC service (for reflection and health). */
+export const SERVICE_NAMES = [
+  'cpc.node.v1.NodeService',
+  'cpc.scoring.v1.ScoringService',
+  'cpc.connection_manager.v1.ConnectionManagerService',
+  'cpc.discovery.v1.DiscoveryService',
+  'cpc.router.v1.RouterService',
+  'cpc.protocol.v1.ProtocolService',
+] as const
