@@ -90,3 +90,41 @@ export const DEFAULT_OUTBOX_MAX_ENTRIES = 100_000
 export const DEFAULT_OUTBOX_MAX_BYTES = 256 * 1024 * 1024
 /** expire() removes at most this many entries per call, so one call never blocks for long. */
 export const DEFAULT_OUTBOX_EXPIRE_BATCH = 1_000
+
+// --- Router: routing, retry, broadcast, receive side ---
+
+/** All peers' outbound queues together; LoadShedder's queue-fill signal is their bytes over this. */
+export const DEFAULT_TOTAL_QUEUE_MAX_BYTES = 256 * 1024 * 1024
+
+/** How long send() waits for a direct dial (then a relayed one) before queueing the message. */
+export const DEFAULT_DIAL_TIMEOUT_MS = 10_000
+
+/**
+ * A sent message that cannot be delivered yet waits this long in the outbox before it expires with a
+ * 'message:expired' event. Also stamped as the message's expires_at_ms, so a late copy is refused.
+ */
+export const DEFAULT_SEND_TTL_MS = 60 * 60_000
+
+/** How often the outbox is swept for expired entries (each one is reported). */
+export const DEFAULT_OUTBOX_EXPIRE_INTERVAL_MS = 1_000
+
+/** Outbox entries moved into a peer's queues per flush; the next batch follows once these are written. */
+export const DEFAULT_OUTBOX_FLUSH_BATCH = 64
+
+/** After a failed write to a still-connected peer, wait this long before flushing its outbox again. */
+export const DEFAULT_RETRY_DELAY_MS = 1_000
+
+/** Broadcast All: neighbors (best-scored first) each node sends or forwards a message to. */
+export const DEFAULT_BROADCAST_FANOUT = 6
+
+/** Broadcast All: the ttl the origin signs into the message (see README: never decremented). */
+export const DEFAULT_BROADCAST_TTL = 8
+
+/** Broadcast Group: members dialled at once when they are not connected. */
+export const DEFAULT_GROUP_DIAL_CONCURRENCY = 8
+
+/** How often partially received chunked messages are checked for their reassembly timeout. */
+export const DEFAULT_REASSEMBLY_SWEEP_MS = 1_000
+
+/** gRPC Subscribe: items buffered per call before the oldest are dropped for a slow client. */
+export const DEFAULT_SUBSCRIBE_BUFFER = 1_024

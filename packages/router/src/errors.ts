@@ -97,3 +97,38 @@ export function positive(value: number, option: string): number {
   if (!Number.isFinite(value) || value <= 0) throw new InvalidConfigError(option, value, 'a positive number')
   return value
 }
+
+/** A LOW or MEDIUM message was shed as it was queued (queue bound passed, or the node is overloaded). */
+export class MessageShedError extends RouterError {
+  static readonly code = 'ERR_MESSAGE_SHED'
+  constructor(
+    readonly reason: string,
+    readonly nonce: bigint,
+  ) {
+    super(`message ${nonce} shed (${reason})`, MessageShedError.code)
+  }
+}
+
+/** The router is not started (send/broadcast before start() or after stop()). */
+export class RouterNotStartedError extends RouterError {
+  static readonly code = 'ERR_NOT_STARTED'
+  constructor() {
+    super('the router is not started', RouterNotStartedError.code)
+  }
+}
+
+/** A broadcast scope is not usable (unknown kind, empty group, no group lookup, ttl < 1). */
+export class InvalidScopeError extends RouterError {
+  static readonly code = 'ERR_INVALID_SCOPE'
+  constructor(detail: string) {
+    super(`invalid broadcast scope: ${detail}`, InvalidScopeError.code)
+  }
+}
+
+/** A send() argument is out of range (payload too large, unknown type, bad ttlMs, sending to ourselves). */
+export class InvalidMessageError extends RouterError {
+  static readonly code = 'ERR_INVALID_MESSAGE'
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(`invalid message: ${detail}`, InvalidMessageError.code, options)
+  }
+}

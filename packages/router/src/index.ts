@@ -1,5 +1,31 @@
-// @cpc/router: the self-contained building blocks (queues, writer, dedup, rate limits, shedding,
-// outbox). Routing through the channel, broadcast and the gRPC service come later.
+// @cpc/router: the Router (docs/design/router-api.md), its gRPC service, and the building blocks it
+// is made of (queues, writer, dedup, rate limits, shedding, outbox).
+export { Router } from './router.js'
+export type {
+  BroadcastScope,
+  BroadcastOptions,
+  BroadcastResult,
+  DeliveredMessage,
+  MessageExpiredDetail,
+  MessageRejectedDetail,
+  PenaltyKind,
+  QueueDepth,
+  RouterChannel,
+  RouterChannelGated,
+  RouterChannelMessage,
+  RouterComponents,
+  RouterConnections,
+  RouterEvents,
+  RouterGroups,
+  RouterInit,
+  RouterPeerStateChange,
+  RouterRelays,
+  RouterScorer,
+  SendOptions,
+  SendResult,
+} from './types.js'
+export { createLibp2pRelays, type Libp2pRelaysInit } from './relays.js'
+export { createRouterService, routerErrorMiddleware, toRouterServerError, toScope, toMessageReceived, type RouterServiceInit } from './service.js'
 export * from './constants.js'
 export * from './errors.js'
 export { createRouterMetrics, type RouterMetrics } from './metrics.js'

@@ -31,9 +31,44 @@ export function createRouterMetrics(registry: Registry) {
     }),
     deliveryLatency: new Histogram({
       name: 'cpc_router_delivery_latency_seconds',
+      help: 'From the origin timestamp_ms to delivery to the application (receiver clock), by priority',
+      labelNames: ['priority'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    queueLatency: new Histogram({
+      name: 'cpc_router_queue_latency_seconds',
       help: 'From enqueue to the last frame of the message written, by priority',
       labelNames: ['priority'] as const,
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    rejected: new Counter({
+      name: 'cpc_router_rejected_total',
+      help: 'Inbound messages rejected, by reason (rate_limited, duplicate, invalid_signature, malformed, expired, wrong_recipient, chunk_invalid, reassembly_limit, reassembly_timeout, too_large, decompression, stale)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    routes: new Counter({
+      name: 'cpc_router_routes_total',
+      help: 'send() route decisions, by route (direct, relay, queued)',
+      labelNames: ['route'] as const,
+      registers,
+    }),
+    forwarded: new Counter({
+      name: 'cpc_router_forwarded_total',
+      help: 'Broadcast All frames forwarded to neighbors',
+      registers,
+    }),
+    delivered: new Counter({
+      name: 'cpc_router_delivered_total',
+      help: 'Messages delivered to the application, by message type and priority',
+      labelNames: ['type', 'priority'] as const,
+      registers,
+    }),
+    reassemblyBytes: new Gauge({
+      name: 'cpc_router_reassembly_bytes',
+      help: 'Chunk bytes held for partially received messages',
       registers,
     }),
     queueDepth: new Gauge({

@@ -186,7 +186,7 @@ export class PeerWriter<M extends FrameMeta | undefined = undefined> extends Typ
         this.metrics.bytesOut.inc(labels, f.frame.byteLength)
         if (f.last) {
           this.metrics.messagesOut.inc(labels)
-          this.metrics.deliveryLatency.observe({ priority: labels.priority }, Math.max(0, now - f.enqueuedAtMs) / 1000)
+          this.metrics.queueLatency.observe({ priority: labels.priority }, Math.max(0, now - f.enqueuedAtMs) / 1000)
         }
       }
     }
