@@ -1,0 +1,7 @@
+export { Lab, labAvailable } from './topology.js'
+export type { TopologySpec, SegmentSpec, RouterSpec, HostSpec, LabNode, Iface, LossSpec, RateSpec, NatMode, LabInit } from './topology.js'
+export { LabProcess } from './process.js'
+export type { JsonLine } from './process.js'
+export { sweepStale, listLabNamespaces, LAB_PREFIX } from './names.js'
+export { tcpEcho, udpLoss, tcpThroughput, FIXTURES } from './probes.js'
+export * from './errors.js'
