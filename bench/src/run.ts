@@ -13,6 +13,9 @@ import { protocolBench } from './protocol.bench.js'
 import { p1 } from './suites/p1-throughput.js'
 import { p2 } from './suites/p2-messages.js'
 import { p3 } from './suites/p3-latency.js'
+import { p4 } from './suites/p4-findpeer.js'
+import { p5 } from './suites/p5-broadcast.js'
+import { p6 } from './suites/p6-memory.js'
 
 const argv = process.argv.slice(2)
 const quick = argv.includes('--quick')
@@ -35,6 +38,9 @@ const suites: Suite[] = [
   { id: 'P1', what: 'bulk throughput', timeoutMs: [120_000, 30_000], run: p1 },
   { id: 'P2', what: 'small-message rate', timeoutMs: [90_000, 20_000], run: p2 },
   { id: 'P3', what: 'HIGH latency under a LOW flood', timeoutMs: [60_000, 20_000], run: p3 },
+  { id: 'P4', what: 'findPeer and cold start, 30 nodes', timeoutMs: [120_000, 25_000], run: p4 },
+  { id: 'P5', what: 'broadcast to all, 30 nodes', timeoutMs: [120_000, 25_000], run: p5 },
+  { id: 'P6', what: 'memory', timeoutMs: [150_000, 25_000], run: p6 },
 ]
 
 /** The whole run stops here (< 10 min full, < 1 min quick), whatever a suite does. */

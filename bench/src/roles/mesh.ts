@@ -1,0 +1,180 @@
+// Role "mesh": several bare libp2p nodes in one process, one part of a multi-process network. The
+// runner spreads N nodes over a few of these, hands each the edges to dial, then runs a flooding
+// broadcast (P5 baseline), kad-dht lookups (P4 context) or memory readings (P6).
+import '@cpc/observability/node-compat'
+import crypto from 'node:crypto'
+import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { Libp2p, Stream } from '@libp2p/interface'
+import { createBareNode, send, toBytes } from './bare-node.js'
+import { Decoder, frame, wallMs } from './framing.js'
+import { memory, onExit, serve } from './serve.js'
+
+const FLOOD = '/bench/flood/1.0.0'
+
+interface Neighbor {
+  stream: Stream
+  chain: Promise<void>
+}
+
+/** One node's flooding state: the classic floodsub algorithm (seen-cache, forward to all but sender). */
+interface Flood {
+  neighbors: Map<string, Neighbor>
+  seen: Set<number>
+  delivered: Map<number, number>
+  dupsReceived: number
+  framesSent: number
+}
+
+const nodes: Libp2p[] = []
+const floods: Flood[] = []
+
+function forward(f: Flood, buf: Uint8Array, except?: string): void {
+  for (const [peer, n] of f.neighbors) {
+    if (peer === except) continue
+    f.framesSent++
+    n.chain = n.chain.then(() => send(n.stream, buf)).catch(() => {})
+  }
+}
+
+function onFlood(f: Flood, from: string, body: Uint8Array): void {
+  const id = new DataView(body.buffer, body.byteOffset).getUint32(0)
+  if (f.seen.has(id)) {
+    f.dupsReceived++
+    return
+  }
+  f.seen.add(id)
+  f.delivered.set(id, wallMs())
+  forward(f, frame(body.slice()), from)
+}
+
+async function start(args: { count: number; dht?: boolean }): Promise<Array<{ peerId: string; addrs: string[] }>> {
+  const created = await Promise.all(Array.from({ length: args.count }, () => createBareNode({ dht: args.dht })))
+  for (const node of created) {
+    const f: Flood = { neighbors: new Map(), seen: new Set(), delivered: new Map(), dupsReceived: 0, framesSent: 0 }
+    await node.handle(
+      FLOOD,
+      async (stream: Stream, connection) => {
+        const from = connection.remotePeer.toString()
+        const dec = new Decoder()
+        for await (const c of stream) dec.push(toBytes(c), (body) => onFlood(f, from, body))
+      },
+      { runOnLimitedConnection: true, maxInboundStreams: 64 },
+    )
+    nodes.push(node)
+    floods.push(f)
+  }
+  return created.map((n) => ({ peerId: n.peerId.toString(), addrs: n.getMultiaddrs().map((a) => a.toString()) }))
+}
+
+/** Dials [local index, remote address] pairs, all at once. */
+async function dial(args: { edges: Array<[number, string]> }): Promise<{ ms: number }> {
+  const t0 = performance.now()
+  await Promise.all(args.edges.map(([i, addr]) => nodes[i].dial(multiaddr(addr), { signal: AbortSignal.timeout(30_000) })))
+  return { ms: performance.now() - t0 }
+}
+
+/** Opens one flood stream from every node to each of its connected peers. */
+async function floodOpen(): Promise<{ streams: number }> {
+  let streams = 0
+  await Promise.all(
+    nodes.map(async (node, i) => {
+      for (const conn of node.getConnections()) {
+        const peer = conn.remotePeer.toString()
+        if (floods[i].neighbors.has(peer)) continue
+        const stream = await node.dialProtocol(conn.remotePeer, FLOOD, { runOnLimitedConnection: true, signal: AbortSignal.timeout(30_000) })
+        floods[i].neighbors.set(peer, { stream, chain: Promise.resolve() })
+        streams++
+      }
+    }),
+  )
+  return { streams }
+}
+
+/** Publishes `count` messages of `size` bytes from local node `node`, ids base + seq. */
+async function floodPublish(args: { node: number; count: number; size: number; intervalMs: number; base: number }): Promise<{ sentAt: Record<number, number> }> {
+  const f = floods[args.node]
+  const sentAt: Record<number, number> = {}
+  for (let seq = 0; seq < args.count; seq++) {
+    const body = new Uint8Array(8 + args.size)
+    const id = args.base + seq
+    new DataView(body.buffer).setUint32(0, id)
+    body.set(crypto.randomBytes(args.size), 8)
+    f.seen.add(id)
+    sentAt[id] = wallMs()
+    forward(f, frame(body))
+    if (args.intervalMs > 0) await new Promise((r) => setTimeout(r, args.intervalMs))
+  }
+  return { sentAt }
+}
+
+function floodStats(): Array<{ delivered: Record<number, number>; dupsReceived: number; framesSent: number }> {
+  return floods.map((f) => ({ delivered: Object.fromEntries(f.delivered), dupsReceived: f.dupsReceived, framesSent: f.framesSent }))
+}
+
+interface DhtLike {
+  routingTable: { size: number }
+}
+
+/** Waits until every local node's DHT routing table holds at least `min` peers. */
+async function dhtWait(args: { min: number; timeoutMs: number }): Promise<{ sizes: number[]; ms: number }> {
+  const t0 = performance.now()
+  const sizes = () => nodes.map((n) => (n.services as { dht?: DhtLike }).dht?.routingTable.size ?? 0)
+  while (sizes().some((s) => s < args.min) && performance.now() - t0 < args.timeoutMs) await new Promise((r) => setTimeout(r, 100))
+  return { sizes: sizes(), ms: performance.now() - t0 }
+}
+
+/** findPeer from local node `node` for each target (peer ids not directly connected), in turn. */
+async function findPeer(args: { node: number; targets: string[] }): Promise<{ ms: number[]; failed: number }> {
+  const ms: number[] = []
+  let failed = 0
+  for (const t of args.targets) {
+    const t0 = performance.now()
+    try {
+      await nodes[args.node].peerRouting.findPeer(peerIdFromString(t), { signal: AbortSignal.timeout(10_000) })
+      ms.push(performance.now() - t0)
+    } catch {
+      failed++
+    }
+  }
+  return { ms, failed }
+}
+
+/**
+ * Cold start: a new node (this process holds no other) is created, started and dialled to
+ * `bootstrap`; returns the time to the first connected peer and to its first successful findPeer.
+ */
+async function cold(args: { bootstrap: string; target?: string; dht?: boolean }): Promise<{ connectMs: number; firstFindMs?: number }> {
+  const t0 = performance.now()
+  const node = await createBareNode({ dht: args.dht })
+  nodes.push(node)
+  const connected = new Promise<void>((resolve) => node.addEventListener('peer:connect', () => resolve(), { once: true }))
+  await node.dial(multiaddr(args.bootstrap), { signal: AbortSignal.timeout(30_000) })
+  await connected
+  const connectMs = performance.now() - t0
+  if (!args.target) return { connectMs }
+  const t1 = performance.now()
+  await node.peerRouting.findPeer(peerIdFromString(args.target), { signal: AbortSignal.timeout(15_000) })
+  return { connectMs, firstFindMs: performance.now() - t1 }
+}
+
+function connections(): { perNode: number[] } {
+  return { perNode: nodes.map((n) => n.getConnections().length) }
+}
+
+onExit(async () => {
+  await Promise.all(nodes.map((n) => n.stop()))
+})
+
+serve({
+  start: (a) => start(a as never),
+  dial: (a) => dial(a as never),
+  'flood-open': () => floodOpen(),
+  'flood-publish': (a) => floodPublish(a as never),
+  'flood-stats': () => floodStats(),
+  'dht-wait': (a) => dhtWait(a as never),
+  'find-peer': (a) => findPeer(a as never),
+  cold: (a) => cold(a as never),
+  connections: () => connections(),
+  memory: () => memory(),
+})
