@@ -128,3 +128,14 @@ export const DEFAULT_REASSEMBLY_SWEEP_MS = 1_000
 
 /** gRPC Subscribe: items buffered per call before the oldest are dropped for a slow client. */
 export const DEFAULT_SUBSCRIBE_BUFFER = 1_024
+
+/**
+ * The Router's per-peer queue bound, larger than PeerQueues' own default: a message must fit in its
+ * peer's queue whole (all its chunks), so the bound is the largest payload plus room for the traffic
+ * around it. Memory is taken only as messages are queued; the total budget
+ * (DEFAULT_TOTAL_QUEUE_MAX_BYTES) drives shedding across peers.
+ */
+export const DEFAULT_ROUTER_PEER_QUEUE_MAX_BYTES = 48 * 1024 * 1024
+
+/** Largest payload send()/broadcast() accept (before compression): fits DEFAULT_ROUTER_PEER_QUEUE_MAX_BYTES. */
+export const DEFAULT_ROUTER_MAX_PAYLOAD_BYTES = 32 * 1024 * 1024

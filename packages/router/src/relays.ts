@@ -1,5 +1,5 @@
 // RouterRelays over a libp2p node with circuitRelayTransport(): whether a peer's connections are all
-// limited (relayed), and a dial of /p2p/RELAY/p2p-circuit/p2p/PEER through each known relay in turn.
+// relayed (limited, or over a /p2p-circuit address), and a dial of /p2p/RELAY/p2p-circuit/p2p/PEER through each known relay in turn.
 import type { AbortOptions, Libp2p, PeerId } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { RouterRelays } from './types.js'
@@ -13,7 +13,8 @@ export function createLibp2pRelays(node: Pick<Libp2p, 'dial' | 'getConnections'>
   return {
     isRelayed(peer: PeerId): boolean {
       const conns = node.getConnections(peer).filter((c) => c.status === 'open')
-      return conns.length > 0 && conns.every((c) => c.limits != null)
+      // A relay that applies no limit gives a connection without `limits`: its address still says p2p-circuit.
+      return conns.length > 0 && conns.every((c) => c.limits != null || c.remoteAddr.toString().includes('/p2p-circuit'))
     },
     async dialViaRelay(peer: PeerId, options: AbortOptions = {}): Promise<boolean> {
       for (const relay of init.relays?.() ?? []) {

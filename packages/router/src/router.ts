@@ -88,7 +88,7 @@ export class Router extends TypedEventEmitter<RouterEvents> implements Startable
     this.outbound = new Outbound(
       { channel: components.channel, clock, logger: log, metrics, shedPolicy: this.shedder },
       {
-        queues: { maxFrames: init.peerQueueMaxFrames, maxBytes: init.peerQueueMaxBytes, mediumWeight: init.mediumWeight, lowWeight: init.lowWeight },
+        queues: { maxFrames: init.peerQueueMaxFrames, maxBytes: init.peerQueueMaxBytes ?? K.DEFAULT_ROUTER_PEER_QUEUE_MAX_BYTES, mediumWeight: init.mediumWeight, lowWeight: init.lowWeight },
         writer: { maxBatchBytes: init.maxBatchBytes, maxBatchFrames: init.maxBatchFrames, writeTimeoutMs: init.writeTimeoutMs },
       },
     )
@@ -344,7 +344,7 @@ export class Router extends TypedEventEmitter<RouterEvents> implements Startable
       messages = buildMessages(input, this.c.signer, this.c.nonces, {
         chunkBytes: this.init.chunkBytes,
         compressionThresholdBytes: this.init.compressionThresholdBytes,
-        maxPayloadBytes: this.init.maxPayloadBytes,
+        maxPayloadBytes: this.init.maxPayloadBytes ?? K.DEFAULT_ROUTER_MAX_PAYLOAD_BYTES,
         now: this.clock.now(),
       })
     } catch (err) {
