@@ -1,0 +1,182 @@
+// Builds the parts of a NetworkHandler over one libp2p node: scorer, signer/verifier/nonces, channel,
+// connection manager, discovery, outbox and router, each with its metrics on the given registry.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { ConnectionManager, CpcChannel, createConnectionManagerMetrics, type LinkMonitorLike } from '@cpc/connection-manager'
+import { Discovery, createDiscoveryMetrics } from '@cpc/discovery'
+import { noopLogger, type Logger, type Tracer } from '@cpc/observability'
+import { MessageSigner, MessageVerifier, NonceGenerator } from '@cpc/protocol'
+import { Outbox, Router, createLibp2pRelays, createRouterMetrics, systemClock, type Clock, type RouterInit } from '@cpc/router'
+import { InvalidScoringStateError, PeerScorer, createScoringMetrics, type ScoringInit } from '@cpc/scoring'
+import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Registry } from 'prom-client'
+import type { NetworkConfig } from './config.js'
+import { OUTBOX_DIR } from './constants.js'
+import type { BuiltNode } from './libp2p-node.js'
+
+export interface NetworkHandlerComponents {
+  /** Every cpc_* metric and libp2p's own go here (one registry per node). Omitted: no metrics. */
+  registry?: Registry
+  /** pino (or any logger of @cpc/observability's shape); each part gets a child with `component`. */
+  logger?: Logger
+  /** OpenTelemetry tracer for the router's spans (send, route decision, delivery). */
+  tracer?: Tracer
+  /** Wall clock and timers of the connection manager, router and scorer (default: the system's). */
+  clock?: Clock
+  /** Link metrics (RTT, loss, heartbeat) driven by the connection manager; none by default. */
+  linkMonitor?: LinkMonitorLike
+}
+
+export interface Parts {
+  libp2p: Libp2p
+  closeDatastore(): Promise<void>
+  removeTemp(): Promise<void>
+  clock: Clock
+  log: Logger
+  scorer: PeerScorer
+  signer: MessageSigner
+  verifier: MessageVerifier
+  nonces: NonceGenerator
+  channel: CpcChannel
+  cm: ConnectionManager
+  discovery: Discovery
+  outbox: Outbox
+  router: Router
+  /** The relays configured in relay.listenVia (protected, and tried by the router for relayed sends). */
+  relayPeers: PeerId[]
+}
+
+export interface BuildInputs {
+  built: BuiltNode
+  privateKey: PrivateKey
+  lastNonce?: bigint
+  /** The scorer state saved by the last stop(), if any. */
+  scores?: unknown
+}
+
+function child(logger: Logger, component: string): Logger {
+  return typeof logger.child === 'function' ? logger.child({ component }) : logger
+}
+
+function makeScorer(config: NetworkConfig, clock: Clock, registry: Registry | undefined, saved: unknown, log: Logger): PeerScorer {
+  const components = { clock: () => clock.now(), metrics: registry === undefined ? undefined : createScoringMetrics(registry) }
+  const init: ScoringInit = config.scoring.retentionMs === undefined ? {} : { retentionMs: config.scoring.retentionMs }
+  if (saved === undefined) return new PeerScorer(components, init)
+  try {
+    return PeerScorer.fromState(components, init, saved)
+  } catch (err) {
+    if (!(err instanceof InvalidScoringStateError)) throw err
+    log.warn({ err }, 'saved scores are invalid; starting from neutral scores')
+    return new PeerScorer(components, init)
+  }
+}
+
+export function routerInit(config: NetworkConfig): RouterInit {
+  const p = config.protocol
+  const init: RouterInit = { defaultTtlMs: config.router.defaultTtlMs }
+  // One dial bound for both: the router's send() waits this long for a dial before queueing.
+  if (config.connections.dialTimeoutMs !== undefined) init.dialTimeoutMs = config.connections.dialTimeoutMs
+  if (config.router.broadcastTtl !== undefined) init.broadcastTtl = config.router.broadcastTtl
+  if (p.chunkBytes !== undefined) init.chunkBytes = p.chunkBytes
+  if (p.compressionThresholdBytes !== undefined) init.compressionThresholdBytes = p.compressionThresholdBytes
+  if (p.maxFrameBytes !== undefined) init.maxFrameBytes = p.maxFrameBytes
+  if (p.maxDecompressedBytes !== undefined) init.maxDecompressedBytes = p.maxDecompressedBytes
+  return init
+}
+
+export async function buildComponents(config: NetworkConfig, components: NetworkHandlerComponents, inputs: BuildInputs): Promise<Parts> {
+  const { libp2p } = inputs.built
+  const registry = components.registry
+  const clock = components.clock ?? systemClock
+  const log = components.logger ?? noopLogger
+  const scorer = makeScorer(config, clock, registry, inputs.scores, log)
+  const signer = new MessageSigner(inputs.privateKey)
+  const verifier = new MessageVerifier()
+  const nonces = new NonceGenerator({ clock: () => clock.now() }, inputs.lastNonce === undefined ? {} : { lastNonce: inputs.lastNonce })
+  const cmMetrics = registry === undefined ? undefined : createConnectionManagerMetrics(registry)
+  const channel = new CpcChannel(
+    { libp2p, logger: child(log, 'channel'), metrics: cmMetrics, clock },
+    config.protocol.maxFrameBytes === undefined ? {} : { maxFrameBytes: config.protocol.maxFrameBytes },
+  )
+  const c = config.connections
+  const cm = new ConnectionManager(
+    { libp2p, channel, signer, verifier, nonces, scorer, linkMonitor: components.linkMonitor, metrics: cmMetrics, clock, logger: child(log, 'connection-manager') },
+    {
+      watermarks: { low: c.low, high: c.high },
+      ...(c.backoff !== undefined ? { backoff: c.backoff } : {}),
+      ...(c.dialTimeoutMs !== undefined ? { dialTimeoutMs: c.dialTimeoutMs } : {}),
+    },
+  )
+  const discovery = new Discovery(
+    {
+      libp2p: libp2p as never,
+      connectionManager: cm,
+      channel,
+      signer,
+      verifier,
+      nonces,
+      scorer,
+      metrics: registry === undefined ? undefined : createDiscoveryMetrics(registry),
+      clock: () => clock.now(),
+      logger: child(log, 'discovery'),
+    },
+    { bootstrap: config.bootstrap },
+  )
+  // Without a data dir the outbox lives in a temp dir removed on stop (LevelDB has no memory mode).
+  const temp = config.dataDir === undefined ? await mkdtemp(path.join(tmpdir(), 'cpc-outbox-')) : undefined
+  const routerMetrics = registry === undefined ? undefined : createRouterMetrics(registry)
+  const outbox = new Outbox(
+    { clock, logger: child(log, 'outbox'), metrics: routerMetrics },
+    { location: temp ?? path.join(config.dataDir!, OUTBOX_DIR), ...stripUndefined(config.router.outbox) },
+  )
+  const relayPeers = config.relay.listenVia.map(relayPeerId)
+  const router = new Router(
+    {
+      peerId: libp2p.peerId,
+      channel,
+      connectionManager: cm,
+      relays: createLibp2pRelays(libp2p, { relays: () => relayPeers }),
+      groups: { members: async (group, options) => (await discovery.discoverPeers({ group }, options)).map((p) => p.peerId) },
+      signer,
+      verifier,
+      nonces,
+      outbox,
+      scorer,
+      metrics: routerMetrics,
+      clock,
+      logger: child(log, 'router'),
+      tracer: components.tracer,
+    },
+    routerInit(config),
+  )
+  return {
+    libp2p,
+    closeDatastore: inputs.built.closeDatastore,
+    removeTemp: async () => (temp === undefined ? undefined : rm(temp, { recursive: true, force: true })),
+    clock,
+    log,
+    scorer,
+    signer,
+    verifier,
+    nonces,
+    channel,
+    cm,
+    discovery,
+    outbox,
+    router,
+    relayPeers,
+  }
+}
+
+/** The relay's peer id from its multiaddr (config validation guarantees the /p2p/ part). */
+function relayPeerId(addr: string): PeerId {
+  const id = multiaddr(addr).getComponents().findLast((c) => c.name === 'p2p')?.value
+  return peerIdFromString(id!)
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}
