@@ -102,7 +102,7 @@ describe('PeerWriter', () => {
     await writer.stop()
   })
 
-  it('counts messages, bytes and delivery latency by type and priority', async () => {
+  it('counts messages, bytes and queue latency (enqueue to written) by type and priority', async () => {
     const registry = new Registry()
     const metrics = createRouterMetrics(registry)
     const queues = new PeerQueues<FrameMeta>({ metrics })
@@ -118,7 +118,7 @@ describe('PeerWriter', () => {
     ])
     const bytes = await registry.getSingleMetric('cpc_router_bytes_sent_total')?.get()
     expect(bytes?.values.find((v) => v.labels.priority === 'high')?.value).toBe(200)
-    const latency = await registry.getSingleMetric('cpc_router_delivery_latency_seconds')?.get()
+    const latency = await registry.getSingleMetric('cpc_router_queue_latency_seconds')?.get()
     expect((latency?.values as Array<{ metricName?: string; labels: Record<string, unknown>; value: number }> | undefined)?.find((v) => v.metricName?.endsWith('_count') === true && v.labels.priority === 'high')?.value).toBe(1)
     await writer.stop()
   })

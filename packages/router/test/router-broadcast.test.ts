@@ -47,7 +47,6 @@ describe('Router broadcast over 10 nodes (ring + chords)', () => {
     for (let i = 0; i < 20_000 && received() < (await sent()); i++) await new Promise((resolve) => setImmediate(resolve))
     const total = await sent()
     expect(received()).toBe(total)
-    // eslint-disable-next-line no-console
     console.info(`broadcast All over ${N} nodes, ${EDGES.length} links: ${total} transmissions for ${N - 1} deliveries`)
     expect(deliveredOf(result.nonce)).toEqual([0, 1, 1, 1, 1, 1, 1, 1, 1, 1])
     expect(deliveries[4].events.find((m) => m.nonce === result.nonce)?.origin).toBe(stacks[0].peerId.toString())

@@ -54,7 +54,6 @@ describe('Router over real nodes', () => {
     const high = await a.router.send(b.peerId, new TextEncoder().encode('urgent'), { priority: HIGH })
     await got.until((e) => e.length === backlog + 1, 30_000)
     const position = got.events.findIndex((e) => e.nonce === high.nonce)
-    // eslint-disable-next-line no-console
     console.info(`LOW queued when HIGH was sent: ${depth.low}; HIGH delivered at position ${position} of ${backlog + 1}`)
     expect(depth.low).toBeGreaterThan(0)
     expect(position).toBeLessThan(backlog)
@@ -98,7 +97,6 @@ describe('Router over real nodes', () => {
     const chunks2 = frames.events.filter((e) => e.message.chunk?.messageId === r2.nonce)
     expect(Buffer.from(got.events[1].payload).equals(random)).toBe(true)
     expect(chunks2.every((e) => e.message.compression === Compression.NONE)).toBe(true)
-    // eslint-disable-next-line no-console
     console.info(`20 MiB compressible: ${chunks1.length} chunks, ${bytes1} bytes on the wire; random: ${chunks2.length} chunks`)
     expect(chunks1.length).toBeGreaterThan(1)
     expect(chunks1.length).toBeLessThan(chunks2.length)
@@ -156,7 +154,6 @@ describe('Router over real nodes', () => {
     await rejected.until((e) => e.filter((d) => d.reason === 'rate_limited').length >= 400)
     const fromFlooder = got.events.filter((m) => m.from === flooder.peerId.toString()).length
     const limited = rejected.events.filter((d) => d.reason === 'rate_limited')
-    // eslint-disable-next-line no-console
     console.info(`flood of 501: ${fromFlooder} delivered, ${limited.length} rate-limited; other peer 10/10`)
     expect(fromFlooder).toBeLessThan(100)
     expect(limited.every((d) => d.peer === flooder.peerId.toString())).toBe(true)
