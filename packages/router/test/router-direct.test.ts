@@ -79,7 +79,10 @@ describe('Router over real nodes', () => {
   })
 
   it('chunks, compresses, reassembles and verifies a 20 MiB payload (compressible and not)', async () => {
-    const [a, b] = await pair()
+    // Both nodes share this process's event loop: compressing, signing and verifying 20 MiB blocks it
+    // for hundreds of ms, which the load shedder rightly sees as lag and would shed the next MEDIUM
+    // message for. Delay-based shedding is out of the way here (it has its own tests).
+    const [a, b] = await pair({ routerInit: { shedding: { delayMs: { lowEnter: 60_000, lowExit: 30_000, mediumEnter: 120_000, mediumExit: 60_000 } } } })
     const frames = record<{ message: CpcMessage }>(b.channel, 'message')
     const got = record<DeliveredMessage>(b.router, 'message')
     // Compressible: 1 KiB random then 1 KiB of zeros, repeated; incompressible: random.
