@@ -80,6 +80,7 @@ export function routerInit(config: NetworkConfig): RouterInit {
   // One dial bound for both: the router's send() waits this long for a dial before queueing.
   if (config.connections.dialTimeoutMs !== undefined) init.dialTimeoutMs = config.connections.dialTimeoutMs
   if (config.router.broadcastTtl !== undefined) init.broadcastTtl = config.router.broadcastTtl
+  if (config.router.shedding !== undefined) init.shedding = config.router.shedding
   if (p.chunkBytes !== undefined) init.chunkBytes = p.chunkBytes
   if (p.compressionThresholdBytes !== undefined) init.compressionThresholdBytes = p.compressionThresholdBytes
   if (p.maxFrameBytes !== undefined) init.maxFrameBytes = p.maxFrameBytes

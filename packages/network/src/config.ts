@@ -65,11 +65,17 @@ const connectionsSchema = z
   })
   .refine((c) => c.low <= c.high, { message: 'low must not exceed high', path: ['low'] })
 
+const thresholdsSchema = z
+  .strictObject({ lowEnter: z.number().positive(), lowExit: z.number().positive(), mediumEnter: z.number().positive(), mediumExit: z.number().positive() })
+  .partial()
+
 const routerSchema = z.strictObject({
   /** How long a message may wait in the outbox when sendMessage gives no ttlMs. */
   defaultTtlMs: positiveInt.default(DEFAULT_MESSAGE_TTL_MS),
   /** Hops of a broadcast with scope 'all' when the caller gives none. */
   broadcastTtl: positiveInt.max(255).optional(),
+  /** Load shedding of LOW/MEDIUM sends: event-loop delay (ms) and queue fill (0..1) thresholds. */
+  shedding: z.strictObject({ delayMs: thresholdsSchema.optional(), fill: thresholdsSchema.optional() }).optional(),
   outbox: z
     .strictObject({
       maxEntriesPerPeer: positiveInt.optional(),

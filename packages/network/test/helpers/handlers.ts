@@ -8,8 +8,20 @@ export class Handlers {
   readonly #all: NetworkHandler[] = []
 
   async create(config: NetworkConfigInput = {}, components: NetworkHandlerComponents = {}): Promise<NetworkHandler> {
-    // A short dial bound: a send to a peer that is not up is queued after it (default 10 s).
-    const handler = await NetworkHandler.create({ addressScope: 'private', dhtMode: 'server', mdns: false, connections: { dialTimeoutMs: 1500 }, ...config }, components)
+    // A short dial bound: a send to a peer that is not up is queued after it (default 10 s). Shedding
+    // on event-loop delay is relaxed: parallel jest workers on 2 cores stall the loop past the 100 ms
+    // default while compiling, and these tests are about delivery (shedding is the router's to test).
+    const handler = await NetworkHandler.create(
+      {
+        addressScope: 'private',
+        dhtMode: 'server',
+        mdns: false,
+        connections: { dialTimeoutMs: 1500 },
+        router: { shedding: { delayMs: { lowEnter: 5000, lowExit: 2500, mediumEnter: 10_000, mediumExit: 5000 } } },
+        ...config,
+      },
+      components,
+    )
     this.#all.push(handler)
     return handler
   }
