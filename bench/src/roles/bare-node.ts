@@ -6,12 +6,12 @@ import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
-import type { Libp2p, Stream } from '@libp2p/interface'
+import type { Libp2p, PrivateKey, Stream } from '@libp2p/interface'
 import { createLibp2p } from 'libp2p'
 
 export const KAD_PROTOCOL = '/cpc/kad/1.0.0'
 
-export async function createBareNode(opts: { dht?: boolean } = {}): Promise<Libp2p> {
+export async function createBareNode(opts: { dht?: boolean; privateKey?: PrivateKey } = {}): Promise<Libp2p> {
   const services: Record<string, unknown> = {
     identify: identify(),
     // Default 1 races kad-dht's own pings (LIBP2P_NOTES.md).
@@ -19,6 +19,7 @@ export async function createBareNode(opts: { dht?: boolean } = {}): Promise<Libp
   }
   if (opts.dht) services.dht = kadDHT({ protocol: KAD_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper })
   return createLibp2p({
+    ...(opts.privateKey ? { privateKey: opts.privateKey } : {}),
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
     connectionEncrypters: [noise()],

@@ -63,7 +63,13 @@ function connected(n: number, edges: Array<[number, number]>): boolean {
   const adj = adjacency(n, edges)
   const seen = new Set([0])
   const todo = [0]
-  while (todo.length) for (const m of adj[todo.pop()!]) if (!seen.has(m)) seen.add(m), todo.push(m)
+  while (todo.length) {
+    for (const m of adj[todo.pop()!]) {
+      if (seen.has(m)) continue
+      seen.add(m)
+      todo.push(m)
+    }
+  }
   return seen.size === n
 }
 
@@ -74,7 +80,10 @@ export function withPeer(addr: string, peerId: string): string {
 
 export function adjacency(n: number, edges: Array<[number, number]>): number[][] {
   const adj = Array.from({ length: n }, () => [] as number[])
-  for (const [a, b] of edges) adj[a].push(b), adj[b].push(a)
+  for (const [a, b] of edges) {
+    adj[a].push(b)
+    adj[b].push(a)
+  }
   return adj
 }
 
@@ -87,17 +96,21 @@ export interface NetworkOptions {
   name: string
   signal?: AbortSignal
   profile?: boolean
+  /** 'mesh' (bare libp2p nodes, default) or 'cpc' (cpc-net Router stacks). */
+  role?: 'mesh' | 'cpc'
+  /** Extra arguments of the role's 'start' command. */
+  startArgs?: Record<string, unknown>
 }
 
 /** Starts N nodes over `procs` processes (node i lives in process i % procs) and dials the graph. */
 export async function startNetwork(o: NetworkOptions): Promise<Network> {
-  const procs = await Promise.all(Array.from({ length: o.procs }, (_, p) => RoleProcess.spawn('mesh', { name: `${o.name}-mesh${p}`, signal: o.signal, profile: o.profile })))
+  const procs = await Promise.all(Array.from({ length: o.procs }, (_, p) => RoleProcess.spawn(o.role ?? 'mesh', { name: `${o.name}-${o.role ?? 'mesh'}${p}`, signal: o.signal, profile: o.profile })))
   const close = async () => {
     await Promise.all(procs.map((p) => p.kill()))
   }
   try {
     const perProc = procs.map((_, p) => Array.from({ length: o.n }, (_, i) => i).filter((i) => i % o.procs === p).length)
-    const started = await Promise.all(procs.map((p, k) => p.call<Array<{ peerId: string; addrs: string[] }>>('start', { count: perProc[k], dht: o.dht }, 120_000)))
+    const started = await Promise.all(procs.map((p, k) => p.call<Array<{ peerId: string; addrs: string[] }>>('start', { ...o.startArgs, count: perProc[k], dht: o.dht }, 120_000)))
     const nodes: NetNode[] = Array.from({ length: o.n }, (_, i) => {
       const p = i % o.procs
       const local = Math.floor(i / o.procs)

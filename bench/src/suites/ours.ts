@@ -1,8 +1,30 @@
-// cpc-net's side of P1-P6. Each entry returns our figure, or undefined while the package it needs
-// (NetworkHandler in @cpc/network, Router in @cpc/router) does not exist yet: the suite then prints
-// the row as "n/a (pending)" beside its real, same-run baselines.
-import type { BenchOptions } from '../harness.js'
-import type { BroadcastFigures } from './p5-broadcast.js'
+// cpc-net's side of P1-P6, measured in processes of their own like the baselines. P1-P3 and P5 run
+// the Router stack NetworkHandler composes (roles/cpc.ts) with BENCH_ROUTER_INIT; P4 and P6 need the
+// whole NetworkHandler (discovery, memory of the full node) and report "pending" until @cpc/network
+// is built. Every entry returns undefined when what it needs is missing.
+import { MessageType, Priority } from '@cpc/protocol'
+import type { RouterInit } from '@cpc/router'
+import { median, type BenchOptions } from '../harness.js'
+import { percentile } from '../roles/framing.js'
+import { RoleProcess } from '../proc.js'
+import { broadcastFigures, type BroadcastFigures } from './p5-broadcast.js'
+import { startNetwork } from './network.js'
+
+const unlimited = { ratePerSec: 1e9, burst: 1e9 }
+
+/**
+ * The Router's defaults except two, without which P1-P3 cannot be measured at all:
+ * - inbound rate limits: the defaults (EVENT HIGH 20/s, MEDIUM 100/s, LOW 200/s per peer) would
+ *   refuse a throughput test after its first few hundred frames;
+ * - the largest payload (32 MiB by default) and the per-peer queue that must hold it whole: P1 sends
+ *   one 64 MiB EVENT.
+ * NetworkConfig exposes neither yet (see docs/benchmarks.md).
+ */
+export const BENCH_ROUTER_INIT: RouterInit = {
+  rateLimits: { [MessageType.EVENT]: { [Priority.LOW]: unlimited, [Priority.MEDIUM]: unlimited, [Priority.HIGH]: unlimited } },
+  maxPayloadBytes: 64 * 2 ** 20,
+  peerQueueMaxBytes: 96 * 2 ** 20,
+}
 
 export interface OursP1 extends BenchOptions {
   bytes: number
@@ -13,10 +35,10 @@ export interface Ours {
   p1?: (o: OursP1) => Promise<number | undefined>
   p2signed?: (o: BenchOptions & { count: number }) => Promise<number | undefined>
   p2control?: (o: BenchOptions & { count: number }) => Promise<number | undefined>
-  /** HIGH p99 RTT (ms) under a LOW flood through the Router. */
-  p3?: (o: BenchOptions & { probes: number; probeIntervalMs: number }) => Promise<number | undefined>
+  /** HIGH RTT (ms) through the Router, idle and under a LOW flood. */
+  p3?: (o: BenchOptions & { probes: number; probeIntervalMs: number; floodBytes: number }) => Promise<{ idle50: number; idle99: number; flood50: number; flood99: number; lowMBps: number } | undefined>
   p4?: (o: BenchOptions & { n: number }) => Promise<{ p50: number; p95: number; coldMs: number } | undefined>
-  p5?: (o: BenchOptions & { n: number; messages: number; size: number; intervalMs: number }) => Promise<BroadcastFigures | undefined>
+  p5?: (o: BenchOptions & { n: number; messages: number; size: number; intervalMs: number; seed: number; degree: number }) => Promise<BroadcastFigures | undefined>
   p6?: (o: BenchOptions & { clients: number; many: number }) => Promise<{ idleMiB: number; perConnMiB: number; manyMiB?: number } | undefined>
 }
 
@@ -30,4 +52,130 @@ export async function exported(pkg: string, name: string): Promise<boolean> {
   }
 }
 
-export const ours: Ours = {}
+interface CpcPair {
+  sender: RoleProcess
+  receiver: RoleProcess
+  senderId: string
+  receiverId: string
+  close(): Promise<void>
+}
+
+async function cpcPair(suite: string, o: BenchOptions, kind: 'router' | 'channel' = 'router'): Promise<CpcPair> {
+  const [sender, receiver] = await Promise.all([
+    RoleProcess.spawn('cpc', { name: `${suite}-cpc-sender`, signal: o.signal, profile: o.profile }),
+    RoleProcess.spawn('cpc', { name: `${suite}-cpc-receiver`, signal: o.signal, profile: o.profile }),
+  ])
+  const close = async () => {
+    await Promise.all([sender.kill(), receiver.kill()])
+  }
+  try {
+    const [[s], [r]] = await Promise.all([sender, receiver].map((p) => p.call<Array<{ peerId: string; addrs: string[] }>>('start', { count: 1, kind, init: BENCH_ROUTER_INIT }, 60_000)))
+    await sender.call('dial', { edges: [[0, r.addrs[0]]] }, 40_000)
+    if (kind === 'router' && !(await receiver.call<boolean>('wait-connected', { node: 0, peers: [s.peerId], timeoutMs: 15_000 }, 20_000))) throw new Error('receiver never saw the sender Connected')
+    return { sender, receiver, senderId: s.peerId, receiverId: r.peerId, close }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}
+
+async function transfer(pair: CpcPair, count: number, size: number, priority: Priority, timeoutMs: number): Promise<number> {
+  await pair.receiver.call('reset')
+  const delivered = pair.receiver.call<{ delivered: number; lastWall: number }>('wait-delivered', { node: 0, count, timeoutMs }, timeoutMs + 5000)
+  const { startWall } = await pair.sender.call<{ startWall: number }>('send-many', { node: 0, to: pair.receiverId, count, size, priority }, timeoutMs)
+  const d = await delivered
+  if (d.delivered < count) throw new Error(`only ${d.delivered} of ${count} messages delivered in ${timeoutMs} ms`)
+  return (d.lastWall - startWall) / 1000
+}
+
+export const ours: Ours = {
+  /** One incompressible EVENT of `bytes` (chunked and signed by the Router), MB/s, median of rounds. */
+  async p1(o) {
+    const pair = await cpcPair('p1', o)
+    try {
+      await transfer(pair, 1, Math.min(o.bytes, 8 * 2 ** 20), Priority.MEDIUM, 60_000)
+      const rates: number[] = []
+      for (let r = 0; r < o.rounds; r++) rates.push(o.bytes / 1e6 / (await transfer(pair, 1, o.bytes, Priority.MEDIUM, 120_000)))
+      return median(rates)
+    } finally {
+      await pair.close()
+    }
+  },
+
+  /** Signed 256 B EVENTs (one Router.send each), msgs/s. */
+  async p2signed(o) {
+    const pair = await cpcPair('p2', o)
+    try {
+      await transfer(pair, Math.min(o.count, 5000), 256, Priority.MEDIUM, 60_000)
+      return o.count / (await transfer(pair, o.count, 256, Priority.MEDIUM, 120_000))
+    } finally {
+      await pair.close()
+    }
+  },
+
+  /** Unsigned 256 B CONTROL frames through CpcChannel.send, 64 per send (no Router, no signing). */
+  async p2control(o) {
+    const pair = await cpcPair('p2ctl', o, 'channel')
+    try {
+      const run = async (count: number) => {
+        await pair.receiver.call('reset')
+        const delivered = pair.receiver.call<{ delivered: number; lastWall: number }>('wait-delivered', { node: 0, count, timeoutMs: 60_000, channel: true }, 65_000)
+        const { startWall } = await pair.sender.call<{ startWall: number }>('channel-send', { node: 0, to: pair.receiverId, count, batch: 64 }, 60_000)
+        const d = await delivered
+        if (d.delivered < count) throw new Error(`only ${d.delivered} of ${count} CONTROL frames arrived`)
+        return count / ((d.lastWall - startWall) / 1000)
+      }
+      await run(Math.min(o.count, 20_000))
+      return await run(o.count)
+    } finally {
+      await pair.close()
+    }
+  },
+
+  async p3(o) {
+    const pair = await cpcPair('p3', o)
+    try {
+      await pair.receiver.call('echo-high', { node: 0 })
+      const args = { node: 0, to: pair.receiverId, probeIntervalMs: o.probeIntervalMs, lowSize: 16 * 1024 }
+      await pair.sender.call('probe', { ...args, probes: 20, floodBytes: 0 }, 30_000)
+      const idle = await pair.sender.call<{ rttMs: number[] }>('probe', { ...args, probes: o.probes, floodBytes: 0 }, 60_000)
+      const flood = await pair.sender.call<{ rttMs: number[]; lowMBps: number }>('probe', { ...args, probes: o.probes, floodBytes: o.floodBytes }, 120_000)
+      if (flood.rttMs.length < o.probes) throw new Error(`${o.probes - flood.rttMs.length} HIGH probes lost under the flood`)
+      return { idle50: percentile(idle.rttMs, 50), idle99: percentile(idle.rttMs, 99), flood50: percentile(flood.rttMs, 50), flood99: percentile(flood.rttMs, 99), lowMBps: flood.lowMBps }
+    } finally {
+      await pair.close()
+    }
+  },
+
+  /** Broadcast scope all from node 0 in the same seeded topology as the flooding baseline. */
+  async p5(o) {
+    const net = await startNetwork({ n: o.n, procs: o.quick ? 2 : 3, degree: o.degree, seed: o.seed, role: 'cpc', startArgs: { init: BENCH_ROUTER_INIT }, name: 'p5cpc', signal: o.signal, profile: o.profile })
+    try {
+      // Every node must see each neighbor Connected before the first broadcast (inbound side too).
+      for (const [i, nd] of net.nodes.entries()) {
+        const ok = await nd.proc.call<boolean>('wait-connected', { node: nd.local, peers: net.neighbors[i].map((j) => net.nodes[j].peerId), timeoutMs: 15_000 }, 20_000)
+        if (!ok) throw new Error(`node ${i} never saw all its neighbors Connected`)
+      }
+      await Promise.all(net.procs.map((p) => p.call('reset')))
+      const origin = net.nodes[0]
+      const { sentAt } = await origin.proc.call<{ sentAt: Record<string, number> }>('broadcast', { node: origin.local, count: o.messages, size: o.size, intervalMs: o.intervalMs }, 60_000)
+      type S = { delivered: Record<string, number>; dupsDelivered: number; framesSent: number }
+      let stats: S[] = []
+      const until = Date.now() + 10_000
+      for (;;) {
+        const perProc = await Promise.all(net.procs.map((p) => p.call<S[]>('stats')))
+        stats = net.nodes.map((nd, i) => perProc[i % net.procs.length][nd.local])
+        if (stats.every((s, i) => i === 0 || Object.keys(s.delivered).length >= o.messages) || Date.now() > until) break
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      // Ids are origin/nonce strings here; broadcastFigures wants numbers: map them.
+      const ids = Object.keys(sentAt)
+      const num = (d: Record<string, number>) => Object.fromEntries(Object.entries(d).filter(([k]) => ids.includes(k)).map(([k, v]) => [ids.indexOf(k), v]))
+      const numSent = Object.fromEntries(ids.map((k, i) => [i, sentAt[k]]))
+      const dups = stats.reduce((a, s) => a + s.dupsDelivered, 0)
+      return broadcastFigures(o.n, 0, numSent, stats.map((s) => ({ delivered: num(s.delivered), dupsReceived: 0, framesSent: s.framesSent })), dups)
+    } finally {
+      await net.close()
+    }
+  },
+}

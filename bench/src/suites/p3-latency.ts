@@ -36,8 +36,19 @@ export async function p3(opts: BenchOptions): Promise<Row[]> {
     atMost('P3.fifo99', `HIGH RTT behind a LOW flood, plain FIFO (${mib} MiB bound), p99`, fifo.p99, 'ms', idle99),
     { id: 'P3.flood', what: 'LOW flood rate during the FIFO probes (link saturated)', value: fifo.lowMBps, unit: 'MB/s' },
   ]
-  const r = await ours.p3?.({ ...opts, probes, probeIntervalMs })
-  const what = 'cpc-net HIGH RTT behind a LOW flood, Router priority queues, p99'
-  rows.push(r === undefined ? missing('P3', what, 'pending', { unit: 'ms', baseline: idle99, target: '<= 3.00x', note: 'needs Router routing through CpcChannel / NetworkHandler' }) : atMost('P3', what, r, 'ms', idle99, 3))
+  const r = await ours.p3?.({ ...opts, probes, probeIntervalMs, floodBytes: queueBytes })
+  if (r === undefined) {
+    rows.push(missing('P3', 'cpc-net HIGH RTT behind a LOW flood, Router priority queues, p99', 'pending', { unit: 'ms', baseline: idle99, target: '<= 3.00x', note: 'needs Router' }))
+  } else {
+    const ourIdle = { what: 'cpc idle p99', value: r.idle99 }
+    rows.push(
+      atMost('P3.cpcidle50', 'cpc-net HIGH RTT, idle link (Router request/echo), p50', r.idle50, 'ms', { what: 'bare idle p50', value: idle.p50 }),
+      atMost('P3.cpcidle99', 'cpc-net HIGH RTT, idle link (Router request/echo), p99', r.idle99, 'ms', idle99),
+      atMost('P3.cpc50', `cpc-net HIGH RTT behind a LOW flood (${mib} MiB LOW backlog), p50`, r.flood50, 'ms', { what: 'cpc idle p50', value: r.idle50 }),
+      atMost('P3', `cpc-net HIGH RTT behind a LOW flood (${mib} MiB LOW backlog), p99`, r.flood99, 'ms', ourIdle, 3),
+      atMost('P3.vsfifo', 'cpc-net HIGH p99 under flood vs plain FIFO p99 under flood', r.flood99, 'ms', { what: 'FIFO p99', value: fifo.p99 }),
+      { id: 'P3.cpcflood', what: 'cpc-net LOW flood rate during the probes', value: r.lowMBps, unit: 'MB/s' },
+    )
+  }
   return rows
 }

@@ -88,7 +88,7 @@ export async function p5(opts: BenchOptions): Promise<Row[]> {
     { id: 'P5.fl.tx', what: 'flooding: transmissions per node per message', value: flood.txPerNode, unit: '' },
     { id: 'P5.fl.t100', what: 'flooding: time to 100% (median over messages)', value: flood.timeTo100Ms, unit: 'ms', note: `max over messages ${flood.maxTimeTo100Ms.toFixed(1)} ms` },
   ]
-  const r = await ours.p5?.({ ...opts, n, messages, size, intervalMs })
+  const r = await ours.p5?.({ ...opts, n, messages, size, intervalMs, seed: P5_SEED, degree: P5_DEGREE })
   if (!r) {
     const pending = (id: string, what: string, target: string, unit = '', baseline?: { what: string; value: number }) => missing(id, what, 'pending', { unit, target, baseline, note: id === 'P5.deliv' ? 'needs Router broadcast (scope all) / NetworkHandler' : undefined })
     rows.push(pending('P5.deliv', 'cpc-net broadcast All: delivery ratio', '= 1.00'))
