@@ -42,7 +42,11 @@ export interface ChannelMessageDetail {
   message: CpcMessage
   /** Bytes of the frame on the wire (length prefix included). */
   bytes: number
-  /** True when it arrived over a limited (relayed) connection. */
+  /**
+   * True when it arrived over a relayed (circuit relay v2) connection: one libp2p reports limits on,
+   * or whose remote address goes through `/p2p-circuit` (a relay configured without default limits
+   * reports none, but the connection is still relayed).
+   */
   limited: boolean
 }
 
@@ -238,7 +242,7 @@ export class CpcChannel extends TypedEventEmitter<CpcChannelEvents> {
   async #read(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer
     const key = peer.toString()
-    const limited = connection.limits != null
+    const limited = isRelayed(connection)
     // FrameDecoder rather than readFrames: its bufferedBytes gives each frame's exact wire size
     // without re-encoding the message.
     const decoder = new FrameDecoder({ maxFrameBytes: this.#maxFrameBytes })
@@ -381,4 +385,9 @@ function concat(frames: Uint8Array[]): Uint8Array {
     offset += f.byteLength
   }
   return out
+}
+
+/** A connection is relayed when libp2p limits it or its remote address goes through a circuit relay. */
+export function isRelayed(connection: { limits?: unknown; remoteAddr: { toString(): string } }): boolean {
+  return connection.limits != null || connection.remoteAddr.toString().includes('/p2p-circuit')
 }

@@ -13,6 +13,7 @@ export type { PeerScorerLike, ScoreSink, ScoreSource } from './scorer.js'
 export type { LinkMonitorLike } from './link-seam.js'
 export {
   CpcChannel,
+  isRelayed,
   type ChannelCounters,
   type ChannelGatedDetail,
   type InboundGate,

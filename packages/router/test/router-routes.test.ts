@@ -48,6 +48,8 @@ describe('Router routes', () => {
     const m = await got
     expect(str(m.payload)).toBe('via relay')
     expect(m.origin).toBe(sender.peerId.toString())
+    // The receiver knows it came through the relay too.
+    expect(m.route).toBe(Route.ROUTE_RELAY)
     const conns = sender.node.getConnections(target.peerId)
     expect(conns.length).toBeGreaterThan(0)
     expect(conns.every((c) => c.remoteAddr.toString().includes('/p2p-circuit'))).toBe(true)
