@@ -9,7 +9,9 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { machine, missing, table, type BenchOptions, type Row } from './harness.js'
 import { BenchTimeoutError, killAll, procSettings, withTimeout } from './proc.js'
+import { formatSummary, summarize } from './profile-summary.js'
 import { protocolBench } from './protocol.bench.js'
+import { writeReport } from './report.js'
 import { p1 } from './suites/p1-throughput.js'
 import { p2 } from './suites/p2-messages.js'
 import { p3 } from './suites/p3-latency.js'
@@ -23,7 +25,10 @@ const profile = argv.includes('--profile')
 const onlyArg = argv.find((a) => a.startsWith('--only'))
 const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : argv[argv.indexOf(onlyArg) + 1]).split(',').map((s) => s.trim().toUpperCase()) : undefined
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-if (profile) procSettings.profileDir = path.join(root, 'bench/results/profiles')
+if (profile) {
+  procSettings.profileDir = path.join(root, 'bench/results/profiles')
+  fs.rmSync(procSettings.profileDir, { recursive: true, force: true })
+}
 
 interface Suite {
   id: string
@@ -83,6 +88,17 @@ fs.mkdirSync(path.dirname(out), { recursive: true })
 fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n')
 console.log(`\n${rows.length} rows in ${result.seconds.toFixed(1)} s; JSON: ${path.relative(root, out)}`)
 // A broken harness fails the run; a slow machine or a pending package does not.
+if (profile && fs.existsSync(procSettings.profileDir)) {
+  const files = fs.readdirSync(procSettings.profileDir).filter((f) => f.endsWith('.cpuprofile'))
+  const text = files.map((f) => formatSummary(summarize(path.join(procSettings.profileDir, f)))).join('\n\n')
+  fs.writeFileSync(path.join(procSettings.profileDir, 'summary.txt'), text + '\n')
+  console.log(`\nCPU profiles (${files.length}) in ${path.relative(root, procSettings.profileDir)}:\n\n${text}`)
+}
+// Only a full, unprofiled run of every suite may rewrite docs/benchmarks.md.
+if (!quick && !only && !profile) {
+  writeReport(path.join(root, 'docs/benchmarks.md'), result)
+  console.log('docs/benchmarks.md: generated section rewritten')
+}
 const bad = rows.filter((r) => r.status === 'error' || ((r.status ?? 'ok') === 'ok' && (!Number.isFinite(r.value) || r.value < 0)))
 if (bad.length) {
   console.error(`bench: rows without a figure: ${bad.map((r) => r.id).join(', ')}`)

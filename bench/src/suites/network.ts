@@ -96,8 +96,8 @@ export interface NetworkOptions {
   name: string
   signal?: AbortSignal
   profile?: boolean
-  /** 'mesh' (bare libp2p nodes, default) or 'cpc' (cpc-net Router stacks). */
-  role?: 'mesh' | 'cpc'
+  /** 'mesh' (bare libp2p nodes, default), 'cpc' (Router stacks) or 'handler' (NetworkHandler). */
+  role?: 'mesh' | 'cpc' | 'handler'
   /** Extra arguments of the role's 'start' command. */
   startArgs?: Record<string, unknown>
 }

@@ -37,9 +37,10 @@ export interface Ours {
   p2control?: (o: BenchOptions & { count: number }) => Promise<number | undefined>
   /** HIGH RTT (ms) through the Router, idle and under a LOW flood. */
   p3?: (o: BenchOptions & { probes: number; probeIntervalMs: number; floodBytes: number }) => Promise<{ idle50: number; idle99: number; flood50: number; flood99: number; lowMBps: number } | undefined>
-  p4?: (o: BenchOptions & { n: number }) => Promise<{ p50: number; p95: number; coldMs: number } | undefined>
+  /** Whether NetworkHandler can be loaded (P4 and P6 run through it). */
+  p4available?: () => Promise<boolean>
   p5?: (o: BenchOptions & { n: number; messages: number; size: number; intervalMs: number; seed: number; degree: number }) => Promise<BroadcastFigures | undefined>
-  p6?: (o: BenchOptions & { clients: number; many: number }) => Promise<{ idleMiB: number; perConnMiB: number; manyMiB?: number } | undefined>
+  p6available?: () => Promise<boolean>
 }
 
 /** Whether a workspace package exports `name` (dynamic, so the bench compiles before it lands). */
@@ -89,6 +90,9 @@ async function transfer(pair: CpcPair, count: number, size: number, priority: Pr
 }
 
 export const ours: Ours = {
+  p4available: () => exported('@cpc/network', 'NetworkHandler'),
+  p6available: () => exported('@cpc/network', 'NetworkHandler'),
+
   /** One incompressible EVENT of `bytes` (chunked and signed by the Router), MB/s, median of rounds. */
   async p1(o) {
     const pair = await cpcPair('p1', o)
@@ -106,7 +110,7 @@ export const ours: Ours = {
   async p2signed(o) {
     const pair = await cpcPair('p2', o)
     try {
-      await transfer(pair, Math.min(o.count, 5000), 256, Priority.MEDIUM, 60_000)
+      await transfer(pair, Math.min(o.count, o.quick ? 300 : 5000), 256, Priority.MEDIUM, 60_000)
       return o.count / (await transfer(pair, o.count, 256, Priority.MEDIUM, 120_000))
     } finally {
       await pair.close()
@@ -125,7 +129,7 @@ export const ours: Ours = {
         if (d.delivered < count) throw new Error(`only ${d.delivered} of ${count} CONTROL frames arrived`)
         return count / ((d.lastWall - startWall) / 1000)
       }
-      await run(Math.min(o.count, 20_000))
+      await run(Math.min(o.count, o.quick ? 2000 : 20_000))
       return await run(o.count)
     } finally {
       await pair.close()

@@ -20,7 +20,7 @@ export async function rawSignRate(ms: number): Promise<{ rate: number; verify: n
 }
 
 export async function p2(opts: BenchOptions): Promise<Row[]> {
-  const batched = opts.quick ? 20_000 : 300_000
+  const batched = opts.quick ? 10_000 : 300_000
   const single = opts.quick ? 2_000 : 30_000
   const rounds = opts.quick ? 1 : 3
   const pair = await startPair('p2', opts)
@@ -30,7 +30,7 @@ export async function p2(opts: BenchOptions): Promise<Row[]> {
   const verify: number[] = []
   let signBytes = 0
   try {
-    await pair.sender.call('lp-send', { addr: pair.addr, count: Math.min(batched, 20_000), size: 256, batch: 64 }, 60_000)
+    await pair.sender.call('lp-send', { addr: pair.addr, count: Math.min(batched, opts.quick ? 2000 : 20_000), size: 256, batch: 64 }, 60_000)
     for (let r = 0; r < rounds; r++) {
       const x = await rawSignRate(opts.quick ? 100 : 1000)
       sign.push(x.rate)
@@ -52,7 +52,7 @@ export async function p2(opts: BenchOptions): Promise<Row[]> {
     { id: 'P2.lp64', what: 'bare libp2p stream, 256 B length-prefixed, 64 per send', value: bareBatched, unit: 'msgs/s', note: `${batched} messages one way, median of ${rounds} round(s)` },
     versus('P2.lp1', 'bare libp2p stream, 256 B length-prefixed, 1 per send', median(s), 'msgs/s', { what: 'bare, 64 per send', value: bareBatched }),
   ]
-  const signed = await ours.p2signed?.({ ...opts, count: opts.quick ? 3000 : 60_000 })
+  const signed = await ours.p2signed?.({ ...opts, count: opts.quick ? 1500 : 60_000 })
   const sb = { what: 'raw sign rate', value: signRate }
   const w1 = 'cpc-net signed 256 B EVENTs one way (Router.send each, verified on receipt)'
   rows.push(signed === undefined ? missing('P2', w1, 'pending', { unit: 'msgs/s', baseline: sb, target: '>= 0.80x', note: 'needs NetworkHandler (@cpc/network)' }) : versus('P2', w1, signed, 'msgs/s', sb, 0.8))

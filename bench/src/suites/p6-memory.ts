@@ -1,6 +1,7 @@
-// P6: memory. RSS of an idle bare libp2p node (its own process, after GC), RSS growth per extra
-// connection (N clients in other processes dial one hub; the hub's RSS is measured before and after),
-// and 100 bare nodes on one machine (spread over a few processes; the total RSS of those processes).
+// P6: memory. RSS of an idle node (its own process, after GC), RSS growth per extra connection (N
+// bare clients in two other processes dial one hub; the hub's RSS before and after), and 100 nodes on
+// one machine (spread over a few processes, 4-regular graph; the total RSS of those processes). The
+// same procedure runs for a bare libp2p node and for NetworkHandler.
 import { atMost, missing, type BenchOptions, type Row } from '../harness.js'
 import { RoleProcess } from '../proc.js'
 import { startNetwork } from './network.js'
@@ -11,64 +12,68 @@ interface Mem {
   heapMiB: number
 }
 
+interface MemFigures {
+  empty: Mem
+  idle: Mem
+  hubAfter: Mem
+  connected: number
+  perConnMiB: number
+  manyMiB: number
+  procs: number
+}
+
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-export async function p6(opts: BenchOptions): Promise<Row[]> {
-  const clients = opts.quick ? 10 : 50
-  const many = opts.quick ? 12 : 100
+export async function measureMemory(role: 'mesh' | 'handler', opts: BenchOptions & { clients: number; many: number }): Promise<MemFigures> {
   const settleMs = opts.quick ? 300 : 2000
-  const spawn = (name: string) => RoleProcess.spawn('mesh', { name, signal: opts.signal, profile: opts.profile })
-
-  // Idle node and hub: the same process, before and after N inbound connections.
-  const hub = await spawn('p6-hub')
-  const clientProcs = await Promise.all([spawn('p6-clients0'), spawn('p6-clients1')])
-  let bare: Mem
-  let empty: Mem
-  let hubAfter: Mem
-  let connected = 0
+  const spawn = (r: string, name: string) => RoleProcess.spawn(r, { name, signal: opts.signal, profile: opts.profile })
+  const hub = await spawn(role, `p6-${role}-hub`)
+  const clientProcs = await Promise.all([spawn('mesh', `p6-${role}-clients0`), spawn('mesh', `p6-${role}-clients1`)])
+  let f: Omit<MemFigures, 'manyMiB' | 'procs'>
   try {
-    empty = await hub.call<Mem>('memory')
-    const [h] = await hub.call<Array<{ addrs: string[] }>>('start', { count: 1 })
+    const empty = await hub.call<Mem>('memory')
+    const [h] = await hub.call<Array<{ addrs: string[] }>>('start', { count: 1 }, 60_000)
     await settle(settleMs)
-    bare = await hub.call<Mem>('memory')
-    const half = clients / 2
+    const idle = await hub.call<Mem>('memory')
+    const half = opts.clients / 2
     await Promise.all(clientProcs.map((p) => p.call('start', { count: half }, 60_000)))
     await Promise.all(clientProcs.map((p) => p.call('dial', { edges: Array.from({ length: half }, (_, i) => [i, h.addrs[0]]) }, 60_000)))
     await settle(settleMs)
-    hubAfter = await hub.call<Mem>('memory')
-    connected = (await hub.call<{ perNode: number[] }>('connections')).perNode[0]
+    const hubAfter = await hub.call<Mem>('memory')
+    const connected = (await hub.call<{ perNode: number[] }>('connections')).perNode[0]
+    f = { empty, idle, hubAfter, connected, perConnMiB: (hubAfter.rssMiB - idle.rssMiB) / Math.max(1, connected) }
   } finally {
     await Promise.all([hub.kill(), ...clientProcs.map((p) => p.kill())])
   }
-
-  // Many nodes: `procs` processes, degree-4 graph, total RSS.
   const procs = opts.quick ? 2 : 4
-  const net = await startNetwork({ n: many, procs, degree: 4, seed: 42, name: 'p6-many', signal: opts.signal, profile: opts.profile })
-  let total = 0
+  const net = await startNetwork({ n: opts.many, procs, degree: 4, seed: 42, role, name: `p6-${role}-many`, signal: opts.signal, profile: opts.profile })
   try {
     await settle(settleMs)
     const mems = await Promise.all(net.procs.map((p) => p.call<Mem>('memory')))
-    total = mems.reduce((a, m) => a + m.rssMiB, 0)
+    return { ...f, manyMiB: mems.reduce((a, m) => a + m.rssMiB, 0), procs }
   } finally {
     await net.close()
   }
+}
 
-  const perConn = (hubAfter.rssMiB - bare.rssMiB) / Math.max(1, connected)
+export async function p6(opts: BenchOptions): Promise<Row[]> {
+  const o = { ...opts, clients: opts.quick ? 6 : 50, many: opts.quick ? 8 : 100 }
+  const bare = await measureMemory('mesh', o)
   const rows: Row[] = [
-    { id: 'P6.node', what: 'Node process with libp2p loaded, no node (RSS)', value: empty.rssMiB, unit: 'MiB' },
-    { id: 'P6.bare', what: 'idle bare libp2p node, own process (RSS after GC)', value: bare.rssMiB, unit: 'MiB', note: `heap ${bare.heapMiB.toFixed(1)} MiB` },
-    { id: 'P6.bconn', what: `bare libp2p hub: RSS growth per inbound connection (${connected} clients)`, value: perConn, unit: 'MiB', note: `hub RSS ${bare.rssMiB.toFixed(1)} -> ${hubAfter.rssMiB.toFixed(1)} MiB` },
-    { id: 'P6.b100', what: `${many} bare nodes (4-regular graph) in ${procs} processes: total RSS`, value: total, unit: 'MiB', note: `${(total / many).toFixed(1)} MiB per node, Node runtime included once per process` },
+    { id: 'P6.node', what: 'Node process with libp2p loaded, no node (RSS)', value: bare.empty.rssMiB, unit: 'MiB' },
+    { id: 'P6.bare', what: 'idle bare libp2p node, own process (RSS after GC)', value: bare.idle.rssMiB, unit: 'MiB', note: `heap ${bare.idle.heapMiB.toFixed(1)} MiB` },
+    { id: 'P6.bconn', what: `bare libp2p hub: RSS growth per inbound connection (${bare.connected} clients)`, value: bare.perConnMiB, unit: 'MiB', note: `hub RSS ${bare.idle.rssMiB.toFixed(1)} -> ${bare.hubAfter.rssMiB.toFixed(1)} MiB` },
+    { id: 'P6.b100', what: `${o.many} bare nodes (4-regular graph) in ${bare.procs} processes: total RSS`, value: bare.manyMiB, unit: 'MiB', note: `${(bare.manyMiB / o.many).toFixed(1)} MiB per node, Node runtime included once per process` },
   ]
-  const r = await ours.p6?.({ ...opts, clients, many })
+  const r = (await ours.p6available?.()) ? await measureMemory('handler', o) : undefined
   if (!r) {
-    rows.push(missing('P6.idle', 'cpc-net idle NetworkHandler node (RSS)', 'pending', { unit: 'MiB', baseline: { what: 'bare node', value: bare.rssMiB }, target: '<= 100 MiB', note: 'needs NetworkHandler (@cpc/network)' }))
-    rows.push(missing('P6.conn', 'cpc-net RSS growth per connection', 'pending', { unit: 'MiB', baseline: { what: 'bare', value: perConn }, target: '<= 0.5 MiB' }))
-    rows.push(missing('P6.100', `${many} cpc-net nodes: total RSS`, 'pending', { unit: 'MiB', baseline: { what: 'bare', value: total } }))
+    rows.push(missing('P6.idle', 'cpc-net idle NetworkHandler node (RSS)', 'pending', { unit: 'MiB', baseline: { what: 'bare node', value: bare.idle.rssMiB }, target: '<= 100 MiB', note: 'needs NetworkHandler (@cpc/network built)' }))
+    rows.push(missing('P6.conn', 'cpc-net RSS growth per connection', 'pending', { unit: 'MiB', baseline: { what: 'bare', value: bare.perConnMiB }, target: '<= 0.5 MiB' }))
+    rows.push(missing('P6.100', `${o.many} cpc-net nodes: total RSS`, 'pending', { unit: 'MiB', baseline: { what: 'bare', value: bare.manyMiB } }))
   } else {
-    rows.push({ ...atMost('P6.idle', 'cpc-net idle NetworkHandler node (RSS)', r.idleMiB, 'MiB', { what: 'bare node', value: bare.rssMiB }), target: '<= 100 MiB', met: r.idleMiB <= 100 })
-    rows.push({ ...atMost('P6.conn', 'cpc-net RSS growth per connection', r.perConnMiB, 'MiB', { what: 'bare', value: perConn }), target: '<= 0.5 MiB', met: r.perConnMiB <= 0.5 })
-    if (r.manyMiB !== undefined) rows.push(atMost('P6.100', `${many} cpc-net nodes: total RSS`, r.manyMiB, 'MiB', { what: 'bare', value: total }))
+    rows.push({ ...atMost('P6.idle', 'cpc-net idle NetworkHandler node, own process (RSS after GC)', r.idle.rssMiB, 'MiB', { what: 'bare node', value: bare.idle.rssMiB }), target: '<= 100 MiB', met: r.idle.rssMiB <= 100, note: `heap ${r.idle.heapMiB.toFixed(1)} MiB; process before create ${r.empty.rssMiB.toFixed(1)} MiB` })
+    rows.push({ ...atMost('P6.conn', `cpc-net hub: RSS growth per inbound connection (${r.connected} bare clients)`, r.perConnMiB, 'MiB', { what: 'bare', value: bare.perConnMiB }), target: '<= 0.5 MiB', met: r.perConnMiB <= 0.5, note: `hub RSS ${r.idle.rssMiB.toFixed(1)} -> ${r.hubAfter.rssMiB.toFixed(1)} MiB` })
+    rows.push({ ...atMost('P6.100', `${o.many} NetworkHandler nodes (4-regular graph) in ${r.procs} processes: total RSS`, r.manyMiB, 'MiB', { what: 'bare', value: bare.manyMiB }), note: `${(r.manyMiB / o.many).toFixed(1)} MiB per node` })
   }
   return rows
 }
