@@ -1,10 +1,7 @@
 // NAT traversal pieces on 127.0.0.1: a node that listens only through a relay (role 'relay', circuit
 // relay v2 server) holds a reservation and reports it in status(); another node reaches it (through
-// the relay) and delivers a message over the relayed connection (route RELAY on both sides).
-//
-// Not covered: a send() that itself has to reach the peer (no connection yet, sender also listening
-// via the relay) resolved with route DIRECT and was never delivered in one run: see README
-// "Known issues".
+// the relay) and delivers a message over the relayed connection (route RELAY on both sides); and a
+// send() that has to reach such a peer itself (no connection yet) is delivered too.
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { PeerState, Priority, Route } from '@cpc/protocol'
 import type { MessageEventDetail } from '../src/events.js'
@@ -37,5 +34,20 @@ describe('relayed nodes', () => {
     const msg = await got
     expect(new TextDecoder().decode(msg.payload)).toBe('via relay')
     expect(msg.route).toBe(Route.ROUTE_RELAY)
+  })
+
+  it('delivers a send() that has to reach a relay-only peer itself', async () => {
+    const relay = await handlers.started({ role: 'relay' })
+    const relayAddr = addressOf(relay)
+    const b = await handlers.create({ listen: [], relay: { listenVia: [relayAddr] } })
+    const reserved = waitForEvent(b.libp2p, 'self:peer:update', () => b.multiaddrs.some((a) => a.toString().includes('/p2p-circuit')), 15_000)
+    await b.start()
+    await reserved
+    const a = await handlers.started({ relay: { listenVia: [relayAddr] } })
+    const got = waitForEvent<MessageEventDetail>(b, 'message', undefined, 10_000)
+    const result = await a.sendMessage(b.peerId, new TextEncoder().encode('find me'), Priority.HIGH)
+    // DIRECT when the peer was reached over a connection DCUtR reversed, RELAY over the circuit.
+    expect([Route.ROUTE_DIRECT, Route.ROUTE_RELAY]).toContain(result.route)
+    expect(new TextDecoder().decode((await got).payload)).toBe('find me')
   })
 })
