@@ -3,5 +3,5 @@ export type { TopologySpec, SegmentSpec, RouterSpec, HostSpec, LabNode, Iface, L
 export { LabProcess } from './process.js'
 export type { JsonLine } from './process.js'
 export { sweepStale, listLabNamespaces, LAB_PREFIX } from './names.js'
-export { tcpEcho, udpLoss, tcpThroughput, FIXTURES } from './probes.js'
+export { tcpEcho, tcpConnect, udpLoss, tcpThroughput, FIXTURES } from './probes.js'
 export * from './errors.js'

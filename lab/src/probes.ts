@@ -28,6 +28,13 @@ export async function tcpEcho(lab: Lab, from: string, to: string, opts: { port?:
   }
 }
 
+/** Whether a TCP handshake from `from` to ip:port completes within timeoutMs (no server started). */
+export async function tcpConnect(lab: Lab, from: string, ip: string, port: number, timeoutMs = 1_000): Promise<EchoResult> {
+  const client = lab.spawnNode(from, TOOLS, ['tcp-connect', ip, String(port), String(timeoutMs)], { label: `tcp-connect@${from}` })
+  const r = await client.waitFor((l) => l.event === 'result', timeoutMs + 5_000, 'connect result')
+  return { ok: r.ok === true, error: r.error as string | undefined }
+}
+
 export interface UdpLossResult {
   sent: number
   received: number

@@ -1,0 +1,47 @@
+// The shortened lab scenarios of the test command: NAT traversal (3 runs) and link-level loss truth
+// (4,000 datagrams per drop setting: tolerance max(1.5 pp, 3 binomial σ) = 1.5 pp even at 10%, where
+// σ = 0.47 pp). Needs root, ip, iptables, tc and the built packages (node_modules → dist); skipped
+// with the reason printed otherwise.
+import { describe, it, expect } from '@jest/globals'
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { labAvailable } from '../src/index.js'
+import { natTraversalRun } from '../src/scenarios/nat-traversal.js'
+import { lossTruth } from '../src/scenarios/loss-truth.js'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const built = fs.existsSync(path.join(root, 'packages/observability/dist/node-compat.js'))
+const reason = labAvailable() ?? (built ? undefined : '@cpc/observability is not built (run `npx nx run-many -t build`)')
+if (reason != null) console.log(`lab scenario tests skipped: ${reason}`)
+const maybe = reason == null ? it : it.skip
+
+describe('lab scenarios (quick)', () => {
+  maybe(
+    'loss truth: 0/2/5/10% statistic drop measured within tolerance; tbf caps within 10%',
+    async () => {
+      const r = await lossTruth({ samples: 4_000 })
+      for (const l of r.loss) console.log(`drop ${l.configured}: measured ${(l.measured * 100).toFixed(2)}% ±${(l.tolerance * 100).toFixed(2)} pp`)
+      for (const x of r.rate) console.log(`tbf ${x.rate}: ${(x.measured / 1e6).toFixed(2)} Mbit/s`)
+      expect(r.loss.every((l) => l.ok)).toBe(true)
+      expect(r.rate.every((x) => x.ok)).toBe(true)
+    },
+    90_000,
+  )
+
+  maybe(
+    'NAT traversal: reservations, private reachability, relayed connection (3 runs; DCUtR reported)',
+    async () => {
+      const results = []
+      for (let i = 0; i < 3; i++) results.push(await natTraversalRun())
+      for (const r of results) console.log(JSON.stringify(r))
+      for (const r of results) {
+        expect(r.reservations).toBe(true)
+        expect(r.autonatNodes).toEqual(['private', 'private'])
+        expect(r.autonatRelay).toBe('public')
+        expect(r.relayed).toBe(true)
+      }
+    },
+    150_000,
+  )
+})
