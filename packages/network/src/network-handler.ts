@@ -5,7 +5,9 @@
 import { mkdir } from 'node:fs/promises'
 import type { Discovery, DiscoveredPeer, DiscoverOptions } from '@cpc/discovery'
 import { MessageType, Priority, type common } from '@cpc/protocol'
-import type { PeerScoreSnapshot } from '@cpc/scoring'
+import type { PeerScoreSnapshot, PeerScorer } from '@cpc/scoring'
+import type { ConnectionManager } from '@cpc/connection-manager'
+import type { Router } from '@cpc/router'
 import type { BroadcastResult, BroadcastScope, SendResult } from '@cpc/router'
 import { TypedEventEmitter, type Libp2p, type PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -23,6 +25,14 @@ import { reachability, relayReservations, type Reachability } from './status.js'
 import { loadLastNonce, loadScores, saveLastNonce, saveScores } from './state-files.js'
 
 export type { NetworkHandlerComponents } from './components.js'
+
+/** What NetworkHandler.parts exposes. */
+export interface NetworkParts {
+  scorer: PeerScorer
+  connectionManager: ConnectionManager
+  discovery: Discovery
+  router: Router
+}
 
 export interface SendMessageOptions {
   /** How long the message may wait for its peer in the outbox (default config.router.defaultTtlMs). */
@@ -113,6 +123,15 @@ export class NetworkHandler extends TypedEventEmitter<NetworkEvents> {
 
   get discovery(): Discovery {
     return this.#p.discovery
+  }
+
+  /**
+   * The composed components, for mounting their gRPC services beside NodeService (apps/*). Use them
+   * read-only: the handler owns their lifecycle.
+   */
+  get parts(): NetworkParts {
+    const p = this.#p
+    return { scorer: p.scorer, connectionManager: p.cm, discovery: p.discovery, router: p.router }
   }
 
   get started(): boolean {

@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// cpc-relay: see README.md. `cpc-relay [start] [options]`. The Node 20 shim loads first.
+import '@cpc/observability/node-compat'
+import { runApp } from '@cpc/network'
+
+const args = process.argv.slice(2)
+const argv = args[0] === 'start' ? args.slice(1) : args
+process.exit(await runApp(process, { app: 'cpc-relay', role: 'relay', argv, synopsis: 'cpc-relay [start] [--config FILE] [--data-dir DIR] [options]' }))
