@@ -37,3 +37,4 @@ export {
   type PeerStateEventDetail,
 } from './connection-manager.js'
 export { connectionManagerErrorMiddleware, createConnectionManagerService, toServerError, type ConnectionManagerServiceInit } from './service.js'
+export { LinkMonitor, createLinkMetrics, nodeUdpSocketFactory, type LinkMonitorComponents, type LinkMonitorInit, type LinkStats, type LinkMetrics } from './link/index.js'

@@ -250,8 +250,8 @@ function parseFlags(specs: readonly OptionSpec[], argv: readonly string[]): Pars
   for (const s of specs) {
     const v = values[s.flag]
     if (v === undefined) continue
-    // --no-grpc and --mdns are booleans; `--no-grpc` means enabled = false.
-    flags.set(s, s.kind === 'bool' ? [String(s.flag.startsWith('no-') ? !v : v)] : (v as string[]))
+    // Booleans arrive as 'true'; setFromText turns `--no-grpc` into grpc.enabled = false.
+    flags.set(s, s.kind === 'bool' ? [String(v)] : (v as string[]))
   }
   return {
     configPath: values.config as string | undefined,
