@@ -132,3 +132,20 @@ export function machine(): Record<string, string | number> {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
   }
 }
+
+/**
+ * Awaits cpc-net's side of a figure without losing the suite's baselines: a failure comes back as
+ * an Error (the suite turns it into an 'error' row, which still fails the run).
+ */
+export async function guard<T>(p: Promise<T> | undefined): Promise<T | Error | undefined> {
+  try {
+    return await p
+  } catch (err) {
+    console.error(`bench: cpc-net side failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
+    return err instanceof Error ? err : new Error(String(err))
+  }
+}
+
+export function errorRow(id: string, what: string, err: Error): Row {
+  return missing(id, `${what}: ${err.message}`, 'error')
+}

@@ -2,12 +2,15 @@
 // talks to the runner over IPC (request/response by id), and is killed when the runner exits, fails,
 // times out or gets Ctrl-C. No child outlives the runner: children also exit on IPC 'disconnect'.
 import { fork, type ChildProcess } from 'node:child_process'
+import { setMaxListeners } from 'node:events'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const distDir = path.dirname(fileURLToPath(import.meta.url))
 const live = new Set<RoleProcess>()
+// The runner imports @cpc/network to see whether it exists; its libraries share abort signals widely.
+setMaxListeners(1000)
 
 /** Settings every child inherits: set once by run.ts from argv. */
 export const procSettings = { profileDir: '' as string, profileRoles: new Set<string>() }

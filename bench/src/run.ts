@@ -43,9 +43,9 @@ const suites: Suite[] = [
   { id: 'P1', what: 'bulk throughput', timeoutMs: [120_000, 30_000], run: p1 },
   { id: 'P2', what: 'small-message rate', timeoutMs: [90_000, 20_000], run: p2 },
   { id: 'P3', what: 'HIGH latency under a LOW flood', timeoutMs: [60_000, 20_000], run: p3 },
-  { id: 'P4', what: 'findPeer and cold start, 30 nodes', timeoutMs: [120_000, 25_000], run: p4 },
+  { id: 'P4', what: 'findPeer and cold start, 30 nodes', timeoutMs: [180_000, 25_000], run: p4 },
   { id: 'P5', what: 'broadcast to all, 30 nodes', timeoutMs: [120_000, 25_000], run: p5 },
-  { id: 'P6', what: 'memory', timeoutMs: [150_000, 25_000], run: p6 },
+  { id: 'P6', what: 'memory', timeoutMs: [180_000, 25_000], run: p6 },
 ]
 
 /** The whole run stops here (< 10 min full, < 1 min quick), whatever a suite does. */

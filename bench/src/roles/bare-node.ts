@@ -11,7 +11,14 @@ import { createLibp2p } from 'libp2p'
 
 export const KAD_PROTOCOL = '/cpc/kad/1.0.0'
 
-export async function createBareNode(opts: { dht?: boolean; privateKey?: PrivateKey } = {}): Promise<Libp2p> {
+export interface BareNodeOptions {
+  dht?: boolean
+  privateKey?: PrivateKey
+  /** yamux's per-stream receive window cap (default 16 MiB): how much can be in flight per stream. */
+  maxStreamWindow?: number
+}
+
+export async function createBareNode(opts: BareNodeOptions = {}): Promise<Libp2p> {
   const services: Record<string, unknown> = {
     identify: identify(),
     // Default 1 races kad-dht's own pings (LIBP2P_NOTES.md).
@@ -23,7 +30,7 @@ export async function createBareNode(opts: { dht?: boolean; privateKey?: Private
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux(opts.maxStreamWindow === undefined ? {} : { streamOptions: { maxStreamWindowSize: opts.maxStreamWindow } })],
     // The default 5 inbound connections per second per host refuses loopback swarms.
     connectionManager: { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 1000, maxConnections: 1000 },
     services: services as never,

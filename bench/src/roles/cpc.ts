@@ -51,9 +51,9 @@ interface Stack {
 
 const stacks: Stack[] = []
 
-async function build(kind: 'router' | 'channel', init: RouterInit): Promise<Stack> {
+async function build(kind: 'router' | 'channel', init: RouterInit, maxStreamWindow?: number): Promise<Stack> {
   const privateKey = await generateKeyPair('Ed25519')
-  const libp2p = await createBareNode({ privateKey })
+  const libp2p = await createBareNode({ privateKey, maxStreamWindow })
   const channel = new CpcChannel({ libp2p: libp2p as never }, init.maxFrameBytes === undefined ? {} : { maxFrameBytes: init.maxFrameBytes })
   const s: Stack = { libp2p, channel, framesSent: 0, delivered: new Map(), dupsDelivered: 0, deliveredCount: 0, deliveredBytes: 0, lastDeliveryWall: 0, channelMessages: 0, waiters: [] }
   // Count transmissions at the one place every outbound frame passes.
@@ -94,8 +94,8 @@ async function build(kind: 'router' | 'channel', init: RouterInit): Promise<Stac
   return s
 }
 
-async function start(args: { count: number; kind?: 'router' | 'channel'; init?: RouterInit }): Promise<Array<{ peerId: string; addrs: string[] }>> {
-  const created = await Promise.all(Array.from({ length: args.count }, () => build(args.kind ?? 'router', args.init ?? {})))
+async function start(args: { count: number; kind?: 'router' | 'channel'; init?: RouterInit; maxStreamWindow?: number }): Promise<Array<{ peerId: string; addrs: string[] }>> {
+  const created = await Promise.all(Array.from({ length: args.count }, () => build(args.kind ?? 'router', args.init ?? {}, args.maxStreamWindow)))
   stacks.push(...created)
   return created.map((s) => ({ peerId: s.libp2p.peerId.toString(), addrs: s.libp2p.getMultiaddrs().map(String) }))
 }

@@ -56,16 +56,20 @@ async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
   return true
 }
 
-async function dial(args: { edges: Array<[number, string]> }): Promise<{ ms: number }> {
+/** Dials [local index, address] pairs, `concurrency` at a time (default 8), each until Connected. */
+async function dial(args: { edges: Array<[number, string]>; concurrency?: number }): Promise<{ ms: number }> {
   const t0 = performance.now()
-  await Promise.all(
-    args.edges.map(async ([i, addr]) => {
+  const todo = [...args.edges]
+  const worker = async () => {
+    for (let e = todo.shift(); e; e = todo.shift()) {
+      const [i, addr] = e
       const ma = multiaddr(addr)
-      await handlers[i].libp2p.dial(ma, { signal: AbortSignal.timeout(30_000) })
+      await handlers[i].libp2p.dial(ma, { signal: AbortSignal.timeout(60_000) })
       const peer = ma.getComponents().findLast((c) => c.name === 'p2p')!.value!
       await until(() => handlers[i].connectionState(peer) === CONNECTED, 15_000)
-    }),
-  )
+    }
+  }
+  await Promise.all(Array.from({ length: args.concurrency ?? 8 }, worker))
   return { ms: performance.now() - t0 }
 }
 
@@ -132,6 +136,10 @@ serve({
     } catch {
       return false
     }
+  },
+  load: async () => {
+    await load()
+    return true
   },
   start: (a) => start(a as never),
   dial: (a) => dial(a as never),

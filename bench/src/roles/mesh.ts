@@ -67,10 +67,17 @@ async function start(args: { count: number; dht?: boolean }): Promise<Array<{ pe
   return created.map((n) => ({ peerId: n.peerId.toString(), addrs: n.getMultiaddrs().map((a) => a.toString()) }))
 }
 
-/** Dials [local index, remote address] pairs, all at once. */
-async function dial(args: { edges: Array<[number, string]> }): Promise<{ ms: number }> {
+/**
+ * Dials [local index, remote address] pairs, at most `concurrency` at a time (libp2p refuses more
+ * than maxIncomingPendingConnections, default 10, simultaneous inbound handshakes per listener).
+ */
+async function dial(args: { edges: Array<[number, string]>; concurrency?: number }): Promise<{ ms: number }> {
   const t0 = performance.now()
-  await Promise.all(args.edges.map(([i, addr]) => nodes[i].dial(multiaddr(addr), { signal: AbortSignal.timeout(30_000) })))
+  const todo = [...args.edges]
+  const worker = async () => {
+    for (let e = todo.shift(); e; e = todo.shift()) await nodes[e[0]].dial(multiaddr(e[1]), { signal: AbortSignal.timeout(30_000) })
+  }
+  await Promise.all(Array.from({ length: args.concurrency ?? args.edges.length }, worker))
   return { ms: performance.now() - t0 }
 }
 
@@ -167,6 +174,7 @@ onExit(async () => {
 })
 
 serve({
+  load: () => true,
   start: (a) => start(a as never),
   dial: (a) => dial(a as never),
   'flood-open': () => floodOpen(),

@@ -1,5 +1,11 @@
 // The child side of proc.ts: answers the runner's commands over IPC. Every role script imports the
 // Node 20 shim first, then calls serve() with its command handlers.
+import { setMaxListeners } from 'node:events'
+
+// kad-dht and the router attach many abort listeners to shared signals in a busy node: not a leak,
+// and the warnings would drown the table.
+setMaxListeners(1000)
+
 export type Handler = (args: Record<string, unknown>) => Promise<unknown> | unknown
 export type Handlers = Record<string, Handler>
 

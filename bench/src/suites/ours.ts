@@ -26,6 +26,15 @@ export const BENCH_ROUTER_INIT: RouterInit = {
   peerQueueMaxBytes: 96 * 2 ** 20,
 }
 
+export interface P3Figures {
+  idle50: number
+  idle99: number
+  flood50: number
+  flood99: number
+  lowMBps: number
+  shed: number
+}
+
 export interface OursP1 extends BenchOptions {
   bytes: number
   rounds: number
@@ -36,7 +45,7 @@ export interface Ours {
   p2signed?: (o: BenchOptions & { count: number }) => Promise<number | undefined>
   p2control?: (o: BenchOptions & { count: number }) => Promise<number | undefined>
   /** HIGH RTT (ms) through the Router, idle and under a LOW flood. */
-  p3?: (o: BenchOptions & { probes: number; probeIntervalMs: number; floodBytes: number }) => Promise<{ idle50: number; idle99: number; flood50: number; flood99: number; lowMBps: number } | undefined>
+  p3?: (o: BenchOptions & { probes: number; probeIntervalMs: number; floodBytes: number; maxStreamWindow?: number }) => Promise<P3Figures | undefined>
   /** Whether NetworkHandler can be loaded (P4 and P6 run through it). */
   p4available?: () => Promise<boolean>
   p5?: (o: BenchOptions & { n: number; messages: number; size: number; intervalMs: number; seed: number; degree: number }) => Promise<BroadcastFigures | undefined>
@@ -61,7 +70,7 @@ interface CpcPair {
   close(): Promise<void>
 }
 
-async function cpcPair(suite: string, o: BenchOptions, kind: 'router' | 'channel' = 'router'): Promise<CpcPair> {
+async function cpcPair(suite: string, o: BenchOptions, kind: 'router' | 'channel' = 'router', maxStreamWindow?: number): Promise<CpcPair> {
   const [sender, receiver] = await Promise.all([
     RoleProcess.spawn('cpc', { name: `${suite}-cpc-sender`, signal: o.signal, profile: o.profile }),
     RoleProcess.spawn('cpc', { name: `${suite}-cpc-receiver`, signal: o.signal, profile: o.profile }),
@@ -70,7 +79,7 @@ async function cpcPair(suite: string, o: BenchOptions, kind: 'router' | 'channel
     await Promise.all([sender.kill(), receiver.kill()])
   }
   try {
-    const [[s], [r]] = await Promise.all([sender, receiver].map((p) => p.call<Array<{ peerId: string; addrs: string[] }>>('start', { count: 1, kind, init: BENCH_ROUTER_INIT }, 60_000)))
+    const [[s], [r]] = await Promise.all([sender, receiver].map((p) => p.call<Array<{ peerId: string; addrs: string[] }>>('start', { count: 1, kind, init: BENCH_ROUTER_INIT, maxStreamWindow }, 60_000)))
     await sender.call('dial', { edges: [[0, r.addrs[0]]] }, 40_000)
     if (kind === 'router' && !(await receiver.call<boolean>('wait-connected', { node: 0, peers: [s.peerId], timeoutMs: 15_000 }, 20_000))) throw new Error('receiver never saw the sender Connected')
     return { sender, receiver, senderId: s.peerId, receiverId: r.peerId, close }
@@ -137,15 +146,15 @@ export const ours: Ours = {
   },
 
   async p3(o) {
-    const pair = await cpcPair('p3', o)
+    const pair = await cpcPair(o.maxStreamWindow ? 'p3win' : 'p3', o, 'router', o.maxStreamWindow)
     try {
       await pair.receiver.call('echo-high', { node: 0 })
       const args = { node: 0, to: pair.receiverId, probeIntervalMs: o.probeIntervalMs, lowSize: 16 * 1024 }
       await pair.sender.call('probe', { ...args, probes: 20, floodBytes: 0 }, 30_000)
       const idle = await pair.sender.call<{ rttMs: number[] }>('probe', { ...args, probes: o.probes, floodBytes: 0 }, 60_000)
-      const flood = await pair.sender.call<{ rttMs: number[]; lowMBps: number }>('probe', { ...args, probes: o.probes, floodBytes: o.floodBytes }, 120_000)
+      const flood = await pair.sender.call<{ rttMs: number[]; lowMBps: number; shed: number }>('probe', { ...args, probes: o.probes, floodBytes: o.floodBytes }, 120_000)
       if (flood.rttMs.length < o.probes) throw new Error(`${o.probes - flood.rttMs.length} HIGH probes lost under the flood`)
-      return { idle50: percentile(idle.rttMs, 50), idle99: percentile(idle.rttMs, 99), flood50: percentile(flood.rttMs, 50), flood99: percentile(flood.rttMs, 99), lowMBps: flood.lowMBps }
+      return { idle50: percentile(idle.rttMs, 50), idle99: percentile(idle.rttMs, 99), flood50: percentile(flood.rttMs, 50), flood99: percentile(flood.rttMs, 99), lowMBps: flood.lowMBps, shed: flood.shed }
     } finally {
       await pair.close()
     }

@@ -2,7 +2,7 @@
 // stream (tcp+noise+yamux) move the same bytes in 64 KiB writes, alternating round by round so
 // background load hits both alike; cpc-net's row (NetworkHandler.sendMessage of one incompressible,
 // chunked, signed EVENT) joins them once @cpc/network exists.
-import { median, missing, versus, type BenchOptions, type Row } from '../harness.js'
+import { errorRow, guard, median, missing, versus, type BenchOptions, type Row } from '../harness.js'
 import { startPair } from './pair.js'
 import { ours } from './ours.js'
 
@@ -33,9 +33,9 @@ export async function p1(opts: BenchOptions): Promise<Row[]> {
     { id: 'P1.tcp', what: `raw Node TCP, ${mib} MiB in 64 KiB writes`, value: tcpRate, unit: 'MB/s', note },
     versus('P1.libp2p', `bare libp2p stream (tcp+noise+yamux), ${mib} MiB in 64 KiB sends`, libRate, 'MB/s', { what: 'raw TCP', value: tcpRate }),
   ]
-  const cpc = await ours.p1?.({ ...opts, bytes, rounds })
+  const cpc = await guard(ours.p1?.({ ...opts, bytes, rounds }))
   const baseline = { what: 'bare libp2p', value: libRate }
   const what = `cpc-net NetworkHandler.sendMessage, ${mib} MiB EVENT (chunked, signed, incompressible)`
-  rows.push(cpc === undefined ? missing('P1', what, 'pending', { unit: 'MB/s', baseline, target: '>= 0.85x', note: 'needs NetworkHandler (@cpc/network)' }) : versus('P1', what, cpc, 'MB/s', baseline, 0.85))
+  rows.push(cpc instanceof Error ? errorRow('P1', what, cpc) : cpc === undefined ? missing('P1', what, 'pending', { unit: 'MB/s', baseline, target: '>= 0.85x', note: 'needs NetworkHandler (@cpc/network)' }) : versus('P1', what, cpc, 'MB/s', baseline, 0.85))
   return rows
 }

@@ -4,7 +4,7 @@
 import crypto from 'node:crypto'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { CpcMessage, MessageSigner, MessageType, NonceGenerator, Priority, encodeFrame } from '@cpc/protocol'
-import { median, missing, rate, versus, type BenchOptions, type Row } from '../harness.js'
+import { errorRow, guard, median, missing, rate, versus, type BenchOptions, type Row } from '../harness.js'
 import { startPair } from './pair.js'
 import { ours } from './ours.js'
 
@@ -21,7 +21,7 @@ export async function rawSignRate(ms: number): Promise<{ rate: number; verify: n
 
 export async function p2(opts: BenchOptions): Promise<Row[]> {
   const batched = opts.quick ? 10_000 : 300_000
-  const single = opts.quick ? 2_000 : 30_000
+  const single = opts.quick ? 2_000 : 20_000
   const rounds = opts.quick ? 1 : 3
   const pair = await startPair('p2', opts)
   const b: number[] = []
@@ -52,13 +52,13 @@ export async function p2(opts: BenchOptions): Promise<Row[]> {
     { id: 'P2.lp64', what: 'bare libp2p stream, 256 B length-prefixed, 64 per send', value: bareBatched, unit: 'msgs/s', note: `${batched} messages one way, median of ${rounds} round(s)` },
     versus('P2.lp1', 'bare libp2p stream, 256 B length-prefixed, 1 per send', median(s), 'msgs/s', { what: 'bare, 64 per send', value: bareBatched }),
   ]
-  const signed = await ours.p2signed?.({ ...opts, count: opts.quick ? 1500 : 60_000 })
+  const signed = await guard(ours.p2signed?.({ ...opts, count: opts.quick ? 1500 : 20_000 }))
   const sb = { what: 'raw sign rate', value: signRate }
   const w1 = 'cpc-net signed 256 B EVENTs one way (Router.send each, verified on receipt)'
-  rows.push(signed === undefined ? missing('P2', w1, 'pending', { unit: 'msgs/s', baseline: sb, target: '>= 0.80x', note: 'needs NetworkHandler (@cpc/network)' }) : versus('P2', w1, signed, 'msgs/s', sb, 0.8))
-  const control = await ours.p2control?.({ ...opts, count: batched })
+  rows.push(signed instanceof Error ? errorRow('P2', w1, signed) : signed === undefined ? missing('P2', w1, 'pending', { unit: 'msgs/s', baseline: sb, target: '>= 0.80x', note: 'needs NetworkHandler (@cpc/network)' }) : versus('P2', w1, signed, 'msgs/s', sb, 0.8))
+  const control = await guard(ours.p2control?.({ ...opts, count: batched }))
   const cb = { what: 'bare, 64 per send', value: bareBatched }
   const w2 = 'cpc-net CONTROL frames one way (channel, no per-message signing)'
-  rows.push(control === undefined ? missing('P2.ctl', w2, 'pending', { unit: 'msgs/s', baseline: cb, target: '>= 0.80x', note: 'needs Router/NetworkHandler' }) : versus('P2.ctl', w2, control, 'msgs/s', cb, 0.8))
+  rows.push(control instanceof Error ? errorRow('P2.ctl', w2, control) : control === undefined ? missing('P2.ctl', w2, 'pending', { unit: 'msgs/s', baseline: cb, target: '>= 0.80x', note: 'needs Router/NetworkHandler' }) : versus('P2.ctl', w2, control, 'msgs/s', cb, 0.8))
   return rows
 }

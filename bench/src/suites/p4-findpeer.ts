@@ -1,7 +1,7 @@
 // P4: findPeer latency in a 30-node network and cold start to the first connected peer. No baseline
 // in the issue; a bare kad-dht network (protocol /cpc/kad/1.0.0, passthroughMapper) in the same
 // random 4-regular topology gives the context our discovery is built on.
-import { atMost, missing, type BenchOptions, type Row } from '../harness.js'
+import { atMost, errorRow, guard, missing, type BenchOptions, type Row } from '../harness.js'
 import { percentile } from '../roles/framing.js'
 import { RoleProcess } from '../proc.js'
 import { prng, startNetwork } from './network.js'
@@ -64,8 +64,10 @@ export async function p4(opts: BenchOptions): Promise<Row[]> {
   if (bare.cold) {
     rows.push({ id: 'P4.kadcold', what: 'bare node cold start (create+start+dial) to first connected peer', value: bare.cold.connectMs, unit: 'ms', note: `process spawn to ready ${bare.cold.spawnMs.toFixed(0)} ms (not included); its first findPeer ${bare.cold.firstFindMs?.toFixed(0) ?? '-'} ms` })
   }
-  const r = (await ours.p4available?.()) ? await measureFind('handler', n, opts) : undefined
-  if (!r) {
+  const r = (await ours.p4available?.()) ? await guard(measureFind('handler', n, opts)) : undefined
+  if (r instanceof Error) {
+    rows.push(errorRow('P4', 'cpc-net findPeer / cold start', r))
+  } else if (!r) {
     rows.push(missing('P4.p95', 'cpc-net findPeer, warm, p95', 'pending', { unit: 'ms', target: '<= 200 ms', note: 'needs NetworkHandler (@cpc/network built)' }))
     rows.push(missing('P4.cold', 'cpc-net cold start to first connected peer', 'pending', { unit: 'ms', target: '<= 1000 ms' }))
   } else {

@@ -3,7 +3,7 @@
 // every neighbor but the sender). @chainsafe/libp2p-gossipsub is not installed in this workspace (see
 // docs/benchmarks.md), so flooding is the nearest honest peer system available: it is what gossipsub
 // does with flood-publish from the origin, and its delivery is the upper bound mesh gossip aims at.
-import { median, missing, versus, atMost, type BenchOptions, type Row } from '../harness.js'
+import { atMost, errorRow, guard, median, missing, versus, type BenchOptions, type Row } from '../harness.js'
 import { startNetwork } from './network.js'
 import { ours } from './ours.js'
 
@@ -88,8 +88,10 @@ export async function p5(opts: BenchOptions): Promise<Row[]> {
     { id: 'P5.fl.tx', what: 'flooding: transmissions per node per message', value: flood.txPerNode, unit: '' },
     { id: 'P5.fl.t100', what: 'flooding: time to 100% (median over messages)', value: flood.timeTo100Ms, unit: 'ms', note: `max over messages ${flood.maxTimeTo100Ms.toFixed(1)} ms` },
   ]
-  const r = await ours.p5?.({ ...opts, n, messages, size, intervalMs, seed: P5_SEED, degree: P5_DEGREE })
-  if (!r) {
+  const r = await guard(ours.p5?.({ ...opts, n, messages, size, intervalMs, seed: P5_SEED, degree: P5_DEGREE }))
+  if (r instanceof Error) {
+    rows.push(errorRow('P5', 'cpc-net broadcast All', r))
+  } else if (!r) {
     const pending = (id: string, what: string, target: string, unit = '', baseline?: { what: string; value: number }) => missing(id, what, 'pending', { unit, target, baseline, note: id === 'P5.deliv' ? 'needs Router broadcast (scope all) / NetworkHandler' : undefined })
     rows.push(pending('P5.deliv', 'cpc-net broadcast All: delivery ratio', '= 1.00'))
     rows.push(pending('P5.dup', 'cpc-net broadcast All: duplicates delivered to the app', '= 0'))
