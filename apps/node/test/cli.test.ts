@@ -9,7 +9,7 @@ import type { NetworkHandler } from '@cpc/network'
 import { PeerState } from '@cpc/protocol'
 import { ServerError, Status, type ServerMiddleware } from 'nice-grpc'
 import { runCli } from '../src/cli/run.js'
-import { Capture, Nodes, tcpAddr } from './cli-helpers.js'
+import { Capture, Nodes, buildApps, cliBin, run, tcpAddr } from './cli-helpers.js'
 
 const nodes = new Nodes()
 let a: NetworkHandler
@@ -246,4 +246,17 @@ describe('exit codes and options', () => {
     const bad = await cli(['--addr', addrA, 'discover', 'group:'])
     expect(bad.code).toBe(2)
   })
+
+  it('the built bin runs as a process: status --json, exit codes and Ctrl-C on watch', async () => {
+    buildApps(['@cpc/node'])
+    const status = run(cliBin, ['--addr', addrA, 'status', '--json'])
+    expect((await status.exited).code).toBe(0)
+    expect(JSON.parse(status.stdout.join('\n'))).toMatchObject({ peerId: a.peerId.toString() })
+    const usage = run(cliBin, ['send'])
+    expect((await usage.exited).code).toBe(2)
+    const w = run(cliBin, ['watch'], { env: { CPC_GRPC_ADDR: addrB } })
+    await w.line((l) => l.startsWith('watching '), { stream: 'stderr', timeoutMs: 15_000 })
+    w.child.kill('SIGINT')
+    expect((await w.exited).code).toBe(0)
+  }, 120_000)
 })

@@ -171,4 +171,49 @@ describe('the devnet launcher (npm start)', () => {
     expect(pids).toHaveLength(6)
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }))
   }, 180_000)
+
+  /** The pids the launcher listed once up. */
+  function listedPids(p: Proc): number[] {
+    return p.stdout.map((l) => /^\s+(?:bootstrap|relay|node-\d+)\s+pid (\d+)/.exec(l)?.[1]).filter((x): x is string => x !== undefined).map(Number)
+  }
+
+  async function gone(pids: number[], timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const alive = pids.filter((pid) => {
+        try {
+          process.kill(pid, 0)
+          return true
+        } catch {
+          return false
+        }
+      })
+      if (alive.length === 0) return
+      if (Date.now() > deadline) throw new Error(`still running after ${timeoutMs} ms: ${alive.join(' ')}`)
+      await new Promise((r) => setTimeout(r, 200))
+    }
+  }
+
+  it('Ctrl-C (SIGINT) stops every child and exits 0', async () => {
+    const p = run(path.join(rootDir, 'apps/node/dist/devnet/main.js'), ['--nodes', '2', '--plain', '--data-dir', path.join(dir, 'devnet-int')])
+    procs.push(p)
+    await p.line((l) => l.startsWith('devnet up in '), { timeoutMs: 90_000 })
+    const pids = listedPids(p)
+    expect(pids).toHaveLength(4)
+    p.child.kill('SIGINT')
+    expect((await p.exited).code).toBe(0)
+    await gone(pids, 1000)
+  }, 120_000)
+
+  it('children stop by themselves when the launcher is killed with SIGKILL', async () => {
+    const p = run(path.join(rootDir, 'apps/node/dist/devnet/main.js'), ['--nodes', '1', '--plain', '--data-dir', path.join(dir, 'devnet-kill')])
+    procs.push(p)
+    await p.line((l) => l.startsWith('devnet up in '), { timeoutMs: 90_000 })
+    const pids = listedPids(p)
+    expect(pids).toHaveLength(3)
+    p.child.kill('SIGKILL')
+    await p.exited
+    // parent-watch notices within 1 s, then the program's own graceful stop (at most 5 s more).
+    await gone(pids, 15_000)
+  }, 120_000)
 })
