@@ -55,10 +55,25 @@ async function waitReady(channel: Channel, addr: string, deadline: number, signa
   }
 }
 
-/** Call options bounding one unary call by `timeoutMs` (and the run's signal). */
-export function callSignal(timeoutMs: number, signal?: AbortSignal): AbortSignal {
-  const timeout = AbortSignal.timeout(timeoutMs)
-  return signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+/**
+ * A signal that aborts after `timeoutMs` or with `parent`; `clear()` once the call is over removes the
+ * timer and the listener on `parent` (a long-lived parent would otherwise collect one per call). An
+ * explicit timer rather than AbortSignal.any([AbortSignal.timeout()]): Node 20 may collect the inner
+ * timeout signal before it fires.
+ */
+export function callSignal(timeoutMs: number, parent?: AbortSignal): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(new DOMException('call timed out', 'TimeoutError')), timeoutMs)
+  const onAbort = (): void => controller.abort(parent?.reason)
+  if (parent?.aborted === true) controller.abort(parent.reason)
+  else parent?.addEventListener('abort', onAbort, { once: true })
+  return {
+    signal: controller.signal,
+    clear: () => {
+      clearTimeout(timer)
+      parent?.removeEventListener('abort', onAbort)
+    },
+  }
 }
 
 /** Turns a failed call into the CliError the run exits with. */

@@ -30,10 +30,13 @@ function print(ctx: Ctx, human: string, json: unknown): void {
 }
 
 async function call<T>(ctx: Ctx, what: string, fn: (signal: AbortSignal) => Promise<T>, timeoutMs = ctx.timeoutMs): Promise<T> {
+  const { signal, clear } = callSignal(timeoutMs, ctx.signal)
   try {
-    return await fn(callSignal(timeoutMs, ctx.signal))
+    return await fn(signal)
   } catch (err) {
     throw callFailure(err, what, timeoutMs)
+  } finally {
+    clear()
   }
 }
 
@@ -234,7 +237,12 @@ export async function discover(ctx: Ctx, target: string, options: { limit?: stri
       ? '(nothing found)'
       : table(
           ['PEER', 'STATE', 'ADDRS', 'TAGS'],
-          res.peers.map((p) => [shortId(p.peerId, ctx.wide), stateName(p.state), p.multiaddrs.join('\n') || '-', p.tags.join(',')]),
+          res.peers.map((p) => [
+            shortId(p.peerId, ctx.wide),
+            stateName(p.state),
+            ctx.wide ? p.multiaddrs.join('\n') || '-' : p.multiaddrs.length === 0 ? '-' : `${p.multiaddrs[0]!.replace(/\/p2p\/[^/]+$/, '')}${p.multiaddrs.length > 1 ? ` (+${p.multiaddrs.length - 1})` : ''}`,
+            p.tags.join(','),
+          ]),
         )
   print(ctx, human, nodeApi.DiscoverPeersResponse.toJSON(res))
 }

@@ -1,6 +1,6 @@
 // Human output of the CLI: short peer ids, enum names without their prefixes, sizes, rates, aligned
 // tables (cli-table3 without borders) and one line per event for `cpc watch`.
-import { Priority, common } from '@cpc/protocol'
+import { Event, Priority, common } from '@cpc/protocol'
 import Table from 'cli-table3'
 
 /** `12D3KooWAbc...xyz` → `…` + its last 8 characters: enough to tell a devnet's peers apart. */
@@ -73,8 +73,28 @@ export function keyValues(rows: Array<[string, string]>): string {
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')
 }
 
-/** A payload as readable text when it is printable UTF-8, else its size. */
+/**
+ * An Event (what SendMessage/Broadcast with `kind` wrap the payload in) when the payload decodes as one
+ * with a kind, an author peer id and a creation time; undefined otherwise (human output only: a guess).
+ */
+function asEvent(payload: Uint8Array): Event | undefined {
+  try {
+    const e = Event.decode(payload)
+    const printable = /^[\x20-\x7e]{1,64}$/
+    return printable.test(e.kind) && e.author.length >= 34 && e.author.length <= 40 && e.createdAtMs > 0n && (e.contentId === '' || printable.test(e.contentId)) ? e : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** A payload as readable text when it is printable UTF-8 (or an Event around such a body), else its size. */
 export function preview(payload: Uint8Array, max = 80): string {
+  const event = asEvent(payload)
+  if (event !== undefined) return `event kind=${event.kind}${event.contentId !== '' ? ` id=${event.contentId}` : ''} ${previewText(event.body, max)}`
+  return previewText(payload, max)
+}
+
+function previewText(payload: Uint8Array, max: number): string {
   let text: string
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(payload)

@@ -185,7 +185,7 @@ export class Devnet {
       [
         `devnet up in ${(startMs / 1000).toFixed(1)} s: ${this.#members.length} processes on 127.0.0.1 (data and logs in ${this.#init.dataDir})`,
         ...rows,
-        ...(first !== undefined ? [`  try: npx cpc --addr ${first} peers   (or CPC_GRPC_ADDR=${first} npx cpc watch)`] : []),
+        ...(first !== undefined ? [`  try: npx cpc --addr ${first} peers   (or CPC_GRPC_ADDR=${first} npx cpc watch; without the npm-linked bin: node apps/node/dist/cli/main.js)`] : []),
         '',
       ].join('\n') + '\n',
     )
