@@ -109,18 +109,24 @@ async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
   return true
 }
 
-/** Dials [local index, remote address] pairs and waits until the connection manager says Connected. */
-async function dial(args: { edges: Array<[number, string]> }): Promise<{ ms: number }> {
+/**
+ * Dials [local index, remote address] pairs, `concurrency` at a time, each until the connection
+ * manager says Connected.
+ */
+async function dial(args: { edges: Array<[number, string]>; concurrency?: number }): Promise<{ ms: number }> {
   const t0 = performance.now()
-  await Promise.all(
-    args.edges.map(async ([i, addr]) => {
+  const todo = [...args.edges]
+  const worker = async () => {
+    for (let e = todo.shift(); e; e = todo.shift()) {
+      const [i, addr] = e
       const ma = multiaddr(addr)
       const s = stacks[i]
       await s.libp2p.dial(ma, { signal: AbortSignal.timeout(30_000) })
       const peer = peerIdFromString(ma.getComponents().findLast((c) => c.name === 'p2p')!.value!)
       if (s.cm && !(await until(() => s.cm!.state(peer) === PeerState.PEER_STATE_CONNECTED, 15_000))) throw new Error(`not Connected to ${peer} after 15 s`)
-    }),
-  )
+    }
+  }
+  await Promise.all(Array.from({ length: args.concurrency ?? args.edges.length }, worker))
   return { ms: performance.now() - t0 }
 }
 

@@ -120,7 +120,9 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
     const byProc = procs.map(() => [] as Array<[number, string]>)
     for (const [a, b] of edges) byProc[a % o.procs].push([nodes[a].local, nodes[b].addr])
     const t0 = performance.now()
-    await Promise.all(procs.map((p, k) => p.call('dial', { edges: byProc[k] }, 60_000)))
+    // A few dials at a time per process: dozens of simultaneous Noise handshakes on 2 busy cores
+    // time out (EncryptionFailedError) and libp2p refuses > 10 pending inbound ones per listener.
+    await Promise.all(procs.map((p, k) => p.call('dial', { edges: byProc[k], concurrency: 4 }, 120_000)))
     return { procs, nodes, edges, neighbors: adjacency(o.n, edges), dialMs: performance.now() - t0, close }
   } catch (err) {
     await close()
