@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { ConnectionManager, CpcChannel, createConnectionManagerMetrics, type LinkMonitorLike } from '@cpc/connection-manager'
+import { ConnectionManager, CpcChannel, LinkMonitor, createConnectionManagerMetrics, createLinkMetrics, type LinkMonitorLike } from '@cpc/connection-manager'
 import { Discovery, createDiscoveryMetrics } from '@cpc/discovery'
 import { noopLogger, type Logger, type Tracer } from '@cpc/observability'
 import { MessageSigner, MessageVerifier, NonceGenerator } from '@cpc/protocol'
@@ -26,7 +26,10 @@ export interface NetworkHandlerComponents {
   tracer?: Tracer
   /** Wall clock and timers of the connection manager, router and scorer (default: the system's). */
   clock?: Clock
-  /** Link metrics (RTT, loss, heartbeat) driven by the connection manager; none by default. */
+  /**
+   * Link metrics (RTT, loss, heartbeat) driven by the connection manager. Default: a LinkMonitor built
+   * from `config.link` (unless `link.enabled` is false); pass one to replace it.
+   */
   linkMonitor?: LinkMonitorLike
 }
 
@@ -45,6 +48,7 @@ export interface Parts {
   discovery: Discovery
   outbox: Outbox
   router: Router
+  linkMonitor?: LinkMonitorLike
   /** The relays configured in relay.listenVia (protected, and tried by the router for relayed sends). */
   relayPeers: PeerId[]
 }
@@ -103,14 +107,18 @@ export async function buildComponents(config: NetworkConfig, components: Network
     config.protocol.maxFrameBytes === undefined ? {} : { maxFrameBytes: config.protocol.maxFrameBytes },
   )
   const c = config.connections
+  // The monitor sends its pings through the manager, which drives it: bound once the manager exists.
+  const late: { cm?: ConnectionManager } = {}
+  const linkMonitor = components.linkMonitor ?? buildLinkMonitor(config, registry, child(log, 'link'), scorer, () => late.cm)
   const cm = new ConnectionManager(
-    { libp2p, channel, signer, verifier, nonces, scorer, linkMonitor: components.linkMonitor, metrics: cmMetrics, clock, logger: child(log, 'connection-manager') },
+    { libp2p, channel, signer, verifier, nonces, scorer, linkMonitor, metrics: cmMetrics, clock, logger: child(log, 'connection-manager') },
     {
       watermarks: { low: c.low, high: c.high },
       ...(c.backoff !== undefined ? { backoff: c.backoff } : {}),
       ...(c.dialTimeoutMs !== undefined ? { dialTimeoutMs: c.dialTimeoutMs } : {}),
     },
   )
+  late.cm = cm
   const discovery = new Discovery(
     {
       libp2p: libp2p as never,
@@ -168,6 +176,7 @@ export async function buildComponents(config: NetworkConfig, components: Network
     discovery,
     outbox,
     router,
+    linkMonitor,
     relayPeers,
   }
 }
@@ -180,4 +189,48 @@ function relayPeerId(addr: string): PeerId {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+/** The default link monitor: RTT, one-way loss from UDP probes on the host of the first IP listener, throughput. */
+function buildLinkMonitor(
+  config: NetworkConfig,
+  registry: Registry | undefined,
+  logger: Logger,
+  scorer: PeerScorer,
+  manager: () => ConnectionManager | undefined,
+): LinkMonitor | undefined {
+  if (!config.link.enabled) return undefined
+  const host = probeHost(config.listen)
+  return new LinkMonitor(
+    {
+      sendControl: async (peer, control, options) => {
+        await manager()?.sendControl(peer, control, options)
+      },
+      ...(registry !== undefined ? { metrics: createLinkMetrics(registry) } : {}),
+      scorer: {
+        rtt: (peer, ms) => scorer.rtt(peer, ms),
+        requestTimedOut: (peer) => scorer.requestTimedOut(peer),
+        requestAnswered: (peer) => scorer.requestAnswered(peer),
+      },
+      ...(config.link.probes ? {} : { udpSocketFactory: null }),
+      logger,
+    },
+    {
+      ...(host !== undefined ? { probeHost: host } : {}),
+      ...(config.link.probeIntervalMs !== undefined ? { probeIntervalMs: config.link.probeIntervalMs } : {}),
+    },
+  )
+}
+
+/** UDP probes bind to the host of the first IP TCP listener (so a loopback node stays on loopback). */
+function probeHost(listen: readonly string[]): string | undefined {
+  for (const addr of listen) {
+    try {
+      const ip = multiaddr(addr).getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6')
+      if (ip?.value !== undefined) return ip.value
+    } catch {
+      // Validated by the config schema already.
+    }
+  }
+  return undefined
 }

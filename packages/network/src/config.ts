@@ -119,6 +119,19 @@ export const networkConfigSchema = z
     router: routerSchema.prefault({}),
     protocol: protocolSchema.prefault({}),
     groups: z.array(groupName).max(64).default([]),
+    /**
+     * Link metrics (RTT from CONTROL ping/pong, one-way loss from authenticated UDP probes, throughput,
+     * adaptive heartbeat; see @cpc/connection-manager src/link/README.md). On by default.
+     */
+    link: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Milliseconds between UDP loss probes per peer (default 100: 10/s). Raise it on phones. */
+        probeIntervalMs: positiveInt.optional(),
+        /** false: RTT and throughput only, no UDP probe socket. */
+        probes: z.boolean().default(true),
+      })
+      .prefault({}),
     scoring: z
       .strictObject({
         /** How long a disconnected peer's score is kept. */

@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises'
 import type { Discovery, DiscoveredPeer, DiscoverOptions } from '@cpc/discovery'
 import { MessageType, Priority, type common } from '@cpc/protocol'
 import type { PeerScoreSnapshot, PeerScorer } from '@cpc/scoring'
-import type { ConnectionManager } from '@cpc/connection-manager'
+import type { ConnectionManager, LinkMonitorLike } from '@cpc/connection-manager'
 import type { Router } from '@cpc/router'
 import type { BroadcastResult, BroadcastScope, SendResult } from '@cpc/router'
 import { TypedEventEmitter, type Libp2p, type PeerId } from '@libp2p/interface'
@@ -32,6 +32,8 @@ export interface NetworkParts {
   connectionManager: ConnectionManager
   discovery: Discovery
   router: Router
+  /** The link monitor (RTT, loss, throughput, heartbeat); undefined when config.link.enabled is false. */
+  linkMonitor?: LinkMonitorLike
 }
 
 export interface SendMessageOptions {
@@ -131,7 +133,7 @@ export class NetworkHandler extends TypedEventEmitter<NetworkEvents> {
    */
   get parts(): NetworkParts {
     const p = this.#p
-    return { scorer: p.scorer, connectionManager: p.cm, discovery: p.discovery, router: p.router }
+    return { scorer: p.scorer, connectionManager: p.cm, discovery: p.discovery, router: p.router, linkMonitor: p.linkMonitor }
   }
 
   get started(): boolean {

@@ -84,6 +84,27 @@ describe('NetworkHandler', () => {
     aFound.stop()
   })
 
+  it('measures the link by default (RTT from CONTROL ping/pong in peers()), and not when link.enabled is false', async () => {
+    const a = await handlers.started()
+    const b = await handlers.create({ bootstrap: [addressOf(a)] })
+    const monitor = a.parts.linkMonitor as unknown as EventTarget
+    expect(monitor).toBeDefined()
+    const bId = b.peerId.toString()
+    const measured = waitForEvent<{ peer: { toString(): string }; stats: { rttMsEwma: number; lossSamples: { inbound: number } } }>(
+      monitor,
+      'link:stats',
+      (d) => d.peer.toString() === bId && d.stats.rttMsEwma > 0,
+    )
+    await b.start()
+    const { stats } = await measured
+    expect(stats.rttMsEwma).toBeGreaterThan(0)
+    const summary = a.peers().find((p) => p.peerId === bId)
+    expect(summary?.link?.rttMsEwma).toBeGreaterThan(0)
+    // Switched off by config: no monitor at all.
+    const c = await handlers.create({ link: { enabled: false } })
+    expect(c.parts.linkMonitor).toBeUndefined()
+  })
+
   it('emits score:changed when a peer is penalized for an invalid signature', async () => {
     const a = await handlers.started()
     const rogue = await createLibp2p({

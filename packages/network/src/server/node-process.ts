@@ -9,7 +9,6 @@ import { NetworkHandler, type NetworkHandlerComponents } from '../network-handle
 import { NodeGrpcServer } from './grpc-server.js'
 import { createRelayMetrics, type RelayServerLike } from './relay-metrics.js'
 import { parseHostPort } from './address.js'
-import { createLateLinkMonitor } from './link.js'
 
 export interface NodeProcessComponents {
   /** Default: pino JSON lines on stderr at config.log.level (stdout is for the ready line). */
@@ -68,16 +67,13 @@ export class NodeProcess {
     })
     const cleanup: Array<() => Promise<unknown>> = [async () => tracing.shutdown()]
     try {
-      // A link monitor unless the caller brings one (or its own components.network.linkMonitor).
-      const link = components.network?.linkMonitor === undefined ? createLateLinkMonitor(registry, logger.child({ component: 'link' }), listenOf(config)) : undefined
+      // NetworkHandler builds its link monitor (RTT, loss, throughput) from config.link.
       const handler = await NetworkHandler.create(config.networkConfig, {
         ...components.network,
-        ...(link !== undefined ? { linkMonitor: link.monitor } : {}),
         registry,
         logger,
         tracer: tracing.tracer,
       })
-      link?.bind(handler.parts)
       cleanup.unshift(async () => handler.stop())
       const relay = (handler.libp2p.services as Record<string, unknown>).relay as RelayServerLike | undefined
       if (config.role === 'relay' && relay !== undefined) {
@@ -140,9 +136,4 @@ export class NodeProcess {
     })()
     return this.#stopping
   }
-}
-
-function listenOf(config: AppConfig): string[] {
-  const listen = config.networkConfig.listen
-  return Array.isArray(listen) ? listen.map(String) : ['/ip4/127.0.0.1/tcp/0']
 }
