@@ -71,14 +71,22 @@ async function start(args: { count: number; dht?: boolean }): Promise<Array<{ pe
  * Dials [local index, remote address] pairs, at most `concurrency` at a time (libp2p refuses more
  * than maxIncomingPendingConnections, default 10, simultaneous inbound handshakes per listener).
  */
-async function dial(args: { edges: Array<[number, string]>; concurrency?: number }): Promise<{ ms: number }> {
+async function dial(args: { edges: Array<[number, string]>; concurrency?: number; tolerant?: boolean }): Promise<{ ms: number; failed: number }> {
   const t0 = performance.now()
   const todo = [...args.edges]
+  let failed = 0
   const worker = async () => {
-    for (let e = todo.shift(); e; e = todo.shift()) await nodes[e[0]].dial(multiaddr(e[1]), { signal: AbortSignal.timeout(30_000) })
+    for (let e = todo.shift(); e; e = todo.shift()) {
+      try {
+        await nodes[e[0]].dial(multiaddr(e[1]), { signal: AbortSignal.timeout(30_000) })
+      } catch (err) {
+        if (!args.tolerant) throw err
+        failed++
+      }
+    }
   }
   await Promise.all(Array.from({ length: args.concurrency ?? args.edges.length }, worker))
-  return { ms: performance.now() - t0 }
+  return { ms: performance.now() - t0, failed }
 }
 
 /** Opens one flood stream from every node to each of its connected peers. */

@@ -20,6 +20,7 @@ interface MemFigures {
   perConnMiB: number
   manyMiB: number
   procs: number
+  failedDials: number
 }
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -29,7 +30,7 @@ export async function measureMemory(role: 'mesh' | 'handler', opts: BenchOptions
   const spawn = (r: string, name: string) => RoleProcess.spawn(r, { name, signal: opts.signal, profile: opts.profile })
   const hub = await spawn(role, `p6-${role}-hub`)
   const clientProcs = await Promise.all(Array.from({ length: opts.quick ? 1 : 2 }, (_, i) => spawn('mesh', `p6-${role}-clients${i}`)))
-  let f: Omit<MemFigures, 'manyMiB' | 'procs'>
+  let f: Omit<MemFigures, 'manyMiB' | 'procs' | 'failedDials'>
   try {
     // RSS with every module loaded (the handler role imports @cpc/network lazily) but no node yet.
     await hub.call('load', {}, 60_000)
@@ -48,11 +49,11 @@ export async function measureMemory(role: 'mesh' | 'handler', opts: BenchOptions
     await Promise.all([hub.kill(), ...clientProcs.map((p) => p.kill())])
   }
   const procs = opts.quick ? 1 : 4
-  const net = await startNetwork({ n: opts.many, procs, degree: 4, seed: 42, role, name: `p6-${role}-many`, signal: opts.signal, profile: opts.profile })
+  const net = await startNetwork({ n: opts.many, procs, degree: 4, seed: 42, role, name: `p6-${role}-many`, signal: opts.signal, profile: opts.profile, tolerant: true })
   try {
     await settle(settleMs)
     const mems = await Promise.all(net.procs.map((p) => p.call<Mem>('memory')))
-    return { ...f, manyMiB: mems.reduce((a, m) => a + m.rssMiB, 0), procs }
+    return { ...f, manyMiB: mems.reduce((a, m) => a + m.rssMiB, 0), procs, failedDials: net.failedDials }
   } finally {
     await net.close()
   }
@@ -65,7 +66,7 @@ export async function p6(opts: BenchOptions): Promise<Row[]> {
     { id: 'P6.node', what: 'Node process with libp2p modules loaded, no node (RSS)', value: bare.empty.rssMiB, unit: 'MiB' },
     { id: 'P6.bare', what: 'idle bare libp2p node, own process (RSS after GC)', value: bare.idle.rssMiB, unit: 'MiB', note: `heap ${bare.idle.heapMiB.toFixed(1)} MiB` },
     { id: 'P6.bconn', what: `bare libp2p hub: RSS growth per inbound connection (${bare.connected} clients)`, value: bare.perConnMiB, unit: 'MiB', note: `hub RSS ${bare.idle.rssMiB.toFixed(1)} -> ${bare.hubAfter.rssMiB.toFixed(1)} MiB` },
-    { id: 'P6.b100', what: `${o.many} bare nodes (4-regular graph) in ${bare.procs} processes: total RSS`, value: bare.manyMiB, unit: 'MiB', note: `${(bare.manyMiB / o.many).toFixed(1)} MiB per node, Node runtime included once per process` },
+    { id: 'P6.b100', what: `${o.many} bare nodes (4-regular graph) in ${bare.procs} processes: total RSS`, value: bare.manyMiB, unit: 'MiB', note: `${(bare.manyMiB / o.many).toFixed(1)} MiB per node, Node runtime included once per process; ${bare.failedDials} of ${o.many * 2} dials failed` },
   ]
   let r: MemFigures | undefined
   try {
@@ -82,7 +83,7 @@ export async function p6(opts: BenchOptions): Promise<Row[]> {
   } else {
     rows.push({ ...atMost('P6.idle', 'cpc-net idle NetworkHandler node, own process (RSS after GC)', r.idle.rssMiB, 'MiB', { what: 'bare node', value: bare.idle.rssMiB }), target: '<= 100 MiB', met: r.idle.rssMiB <= 100, note: `heap ${r.idle.heapMiB.toFixed(1)} MiB; with @cpc/network loaded but no node ${r.empty.rssMiB.toFixed(1)} MiB (bare: ${bare.empty.rssMiB.toFixed(1)})` })
     rows.push({ ...atMost('P6.conn', `cpc-net hub: RSS growth per inbound connection (${r.connected} bare clients)`, r.perConnMiB, 'MiB', { what: 'bare', value: bare.perConnMiB }), target: '<= 0.5 MiB', met: r.perConnMiB <= 0.5, note: `hub RSS ${r.idle.rssMiB.toFixed(1)} -> ${r.hubAfter.rssMiB.toFixed(1)} MiB` })
-    rows.push({ ...atMost('P6.100', `${o.many} NetworkHandler nodes (4-regular graph) in ${r.procs} processes: total RSS`, r.manyMiB, 'MiB', { what: 'bare', value: bare.manyMiB }), note: `${(r.manyMiB / o.many).toFixed(1)} MiB per node` })
+    rows.push({ ...atMost('P6.100', `${o.many} NetworkHandler nodes (4-regular graph) in ${r.procs} processes: total RSS`, r.manyMiB, 'MiB', { what: 'bare', value: bare.manyMiB }), note: `${(r.manyMiB / o.many).toFixed(1)} MiB per node; ${r.failedDials} of ${o.many * 2} dials failed (Noise handshake timeouts on the loaded machine)` })
   }
   return rows
 }
