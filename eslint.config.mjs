@@ -17,6 +17,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS modules (Nx loads tools/release/version-actions.cjs with require).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Apps, tools, benchmarks and tests may print.
     files: ['apps/**', 'tools/**', 'bench/**', '**/test/**', '**/*.mjs'],
     rules: { 'no-console': 'off' },
