@@ -6,7 +6,8 @@ import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { BOOTSTRAP_RETRY_ATTEMPTS, BOOTSTRAP_RETRY_BASE_MS, BOOTSTRAP_TAG } from './constants.js'
 import { InvalidDiscoveryInputError } from './errors.js'
-import type { DiscoveryConnectionManager, DiscoveryLibp2p, Logger } from './types.js'
+import { reportDial } from './dialer.js'
+import type { DiscoveryConnectionManager, DiscoveryLibp2p, DiscoveryScorer, Logger } from './types.js'
 
 export interface BootstrapPeer {
   peerId: PeerId
@@ -35,7 +36,7 @@ export function parseBootstrapList(list: readonly string[]): BootstrapPeer[] {
 
 /** Protects and dials one bootstrap peer; resolves when connected, gives up quietly after retries. */
 export async function connectBootstrap(
-  components: { libp2p: DiscoveryLibp2p; connectionManager?: DiscoveryConnectionManager; logger: Logger },
+  components: { libp2p: DiscoveryLibp2p; connectionManager?: DiscoveryConnectionManager; scorer?: DiscoveryScorer; logger: Logger },
   peer: BootstrapPeer,
   options: { signal: AbortSignal; timeoutMs: number },
 ): Promise<boolean> {
@@ -56,9 +57,11 @@ export async function connectBootstrap(
     options.signal.throwIfAborted()
     try {
       await libp2p.dial(peer.peerId, { signal: AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]) })
+      reportDial(components.scorer, peer.peerId, true, logger)
       return true
     } catch (err) {
       if (options.signal.aborted) throw err
+      reportDial(components.scorer, peer.peerId, false, logger)
       logger.debug({ peer: peer.peerId.toString(), attempt, err }, 'bootstrap dial failed')
       const delay = BOOTSTRAP_RETRY_BASE_MS * 2 ** attempt * Math.random()
       await new Promise<void>((resolve) => {

@@ -80,3 +80,34 @@ export const DEFAULT_PEX_MAX_PENDING = 16
 
 /** Score below which a peer is never shared in a peer-exchange response. */
 export const DEFAULT_PEX_MIN_SCORE = 0.1
+
+/** Peers known to be members of a group, remembered per group (most recently seen kept). */
+export const DEFAULT_GROUP_DIRECTORY_MAX_MEMBERS = 64
+/** Groups of other peers remembered (least recently updated forgotten first). */
+export const DEFAULT_GROUP_DIRECTORY_MAX_GROUPS = 256
+
+// Periodic peer exchange
+
+/** Base period of the periodic exchange (ms); doubled after a round that learned nothing. */
+export const DEFAULT_PERIODIC_EXCHANGE_INTERVAL_MS = 30_000
+/** Longest period of the periodic exchange after backoff (ms). */
+export const DEFAULT_PERIODIC_EXCHANGE_MAX_BACKOFF_MS = 10 * 60_000
+/** The periodic exchange asks only while fewer peers than this are connected. */
+export const DEFAULT_PERIODIC_EXCHANGE_TARGET_PEERS = 8
+/** Peers asked for in one periodic exchange. */
+export const DEFAULT_PERIODIC_EXCHANGE_LIMIT = 16
+/** A peer asked by the periodic exchange is not asked again for this long (ms). */
+export const DEFAULT_PERIODIC_EXCHANGE_PEER_COOLDOWN_MS = 5 * 60_000
+/** Peers whose last periodic ask is remembered. */
+export const PERIODIC_EXCHANGE_MAX_ASKED = 256
+
+// Announcements of our own record
+
+/** Best-scored connected peers an announcement goes to. */
+export const DEFAULT_ANNOUNCE_MAX_PEERS = 8
+/**
+ * Least time between two announcement rounds (ms); triggers in between are coalesced into one round
+ * at the end. Kept above the receivers' refill interval (DEFAULT_PEX_RATE_INTERVAL_MS) so that an
+ * honest node is never rate limited.
+ */
+export const DEFAULT_ANNOUNCE_MIN_INTERVAL_MS = 30_000

@@ -4,7 +4,7 @@ import { setMaxListeners } from 'node:events'
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { DiscoveryMetrics } from './metrics.js'
-import type { DiscoveryConnectionManager, DiscoveryLibp2p, DiscoverySourceName, Logger } from './types.js'
+import type { DiscoveryConnectionManager, DiscoveryLibp2p, DiscoveryScorer, DiscoverySourceName, Logger } from './types.js'
 
 export interface DialerInit {
   maxParallel: number
@@ -26,7 +26,13 @@ export class Dialer {
   private idleWaiters: Array<() => void> = []
 
   constructor(
-    private readonly components: { libp2p: DiscoveryLibp2p; connectionManager?: DiscoveryConnectionManager; metrics?: DiscoveryMetrics; logger: Logger },
+    private readonly components: {
+      libp2p: DiscoveryLibp2p
+      connectionManager?: DiscoveryConnectionManager
+      scorer?: DiscoveryScorer
+      metrics?: DiscoveryMetrics
+      logger: Logger
+    },
     private readonly init: DialerInit,
   ) {}
 
@@ -85,6 +91,8 @@ export class Dialer {
   private async dial(job: Job, stopSignal: AbortSignal): Promise<void> {
     const signal = AbortSignal.any([stopSignal, AbortSignal.timeout(this.init.timeoutMs)])
     const { connectionManager, libp2p, metrics, logger } = this.components
+    // The connection manager reports its own dials to the scorer; libp2p.dial's are reported here.
+    const report = connectionManager === undefined
     try {
       if (this.isConnected(job.peerId)) {
         metrics?.dialsTotal.inc({ source: job.source, outcome: 'skipped' })
@@ -96,9 +104,22 @@ export class Dialer {
         await libp2p.dial(job.peerId, { signal })
       }
       metrics?.dialsTotal.inc({ source: job.source, outcome: 'success' })
+      if (report) reportDial(this.components.scorer, job.peerId, true, logger)
     } catch (err) {
       metrics?.dialsTotal.inc({ source: job.source, outcome: 'failure' })
+      // A dial cut short by stop() says nothing about the peer.
+      if (report && !stopSignal.aborted) reportDial(this.components.scorer, job.peerId, false, logger)
       logger.debug({ peer: job.peerId.toString(), source: job.source, err }, 'dial of discovered peer failed')
     }
+  }
+}
+
+/** Reports a dial outcome to the scorer, if it takes them; a throwing scorer is logged, not fatal. */
+export function reportDial(scorer: DiscoveryScorer | undefined, peerId: PeerId, ok: boolean, logger: Logger): void {
+  try {
+    if (ok) scorer?.dialSucceeded?.(peerId.toString())
+    else scorer?.dialFailed?.(peerId.toString())
+  } catch (err) {
+    logger.warn({ err }, 'scorer dial report failed')
   }
 }

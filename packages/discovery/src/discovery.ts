@@ -6,6 +6,8 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { connectBootstrap, parseBootstrapList, type BootstrapPeer } from './bootstrap.js'
 import {
   DEFAULT_DIAL_TIMEOUT_MS,
+  DEFAULT_GROUP_DIRECTORY_MAX_GROUPS,
+  DEFAULT_GROUP_DIRECTORY_MAX_MEMBERS,
   DEFAULT_DISCOVER_LIMIT,
   DEFAULT_DISCOVER_TIMEOUT_MS,
   DEFAULT_GROUP_RECORD_TTL_MS,
@@ -17,9 +19,13 @@ import { findPeer, findProviders, randomWalk, timed } from './dht-queries.js'
 import { Dialer } from './dialer.js'
 import { DiscoveryNotStartedError, InvalidDiscoveryInputError, MissingComponentError } from './errors.js'
 import { groupKey, validateGroupName } from './group-key.js'
+import { GroupDirectory } from './group-directory.js'
 import { GroupMemberships } from './groups.js'
 import { KnownPeers } from './known-peers.js'
+import { Announcer, type AnnounceInit, type AnnounceTrigger } from './peer-exchange/announcer.js'
 import { PeerExchange, type PeerExchangeInit } from './peer-exchange/peer-exchange.js'
+import { PeriodicExchange, type PeriodicExchangeInit } from './peer-exchange/periodic.js'
+import { nodeTimers } from './timers.js'
 import type { VerifiedPeer } from './peer-exchange/records.js'
 import type {
   DiscoveredPeer,
@@ -28,6 +34,7 @@ import type {
   DiscoveryEvents,
   DiscoverySourceName,
   DiscoveryTarget,
+  DiscoveryTimers,
   Logger,
   PeerDiscoveredDetail,
 } from './types.js'
@@ -47,12 +54,21 @@ export interface DiscoveryInit {
   groupRecordTtlMs?: number
   /** Peer-exchange bounds, or false to disable it even with a channel and signer. */
   peerExchange?: PeerExchangeInit | false
+  /** The periodic exchange while under-connected (default on, see DEFAULT_PERIODIC_EXCHANGE_*), or false. */
+  periodicExchange?: PeriodicExchangeInit | false
+  /** Announcing our record and groups to the best neighbours (default on, see DEFAULT_ANNOUNCE_*), or false. */
+  announce?: AnnounceInit | false
 }
 
 export interface DiscoverOptions {
   signal?: AbortSignal
   /** Most peers returned (default DEFAULT_DISCOVER_LIMIT). */
   limit?: number
+}
+
+export interface ExchangeOptions extends DiscoverOptions {
+  /** Ask only for peers the other side knows to be members of one of these groups. */
+  groups?: string[]
 }
 
 const DEFAULT_DIAL_ON: Record<DiscoverySourceName, boolean> = { bootstrap: true, mdns: true, exchange: true, dht: false }
@@ -76,6 +92,11 @@ export class Discovery extends TypedEventEmitter<DiscoveryEvents> implements Sta
   private readonly known: KnownPeers
   private readonly dialer: Dialer
   private readonly groupMemberships: GroupMemberships
+  private readonly directory: GroupDirectory
+  private readonly timers: DiscoveryTimers
+  private periodic: PeriodicExchange | undefined
+  private announcer: Announcer | undefined
+  private announcedAddrs = ''
   private readonly bootstrapPeers: BootstrapPeer[]
   private readonly dialOn: Record<DiscoverySourceName, boolean>
   private readonly discoverTimeoutMs: number
@@ -91,6 +112,7 @@ export class Discovery extends TypedEventEmitter<DiscoveryEvents> implements Sta
   ) {
     super()
     this.clock = components.clock ?? Date.now
+    this.timers = components.timers ?? nodeTimers
     this.log = components.logger ?? silent
     this.known = new KnownPeers(init.maxKnownPeers ?? DEFAULT_MAX_KNOWN_PEERS)
     this.bootstrapPeers = parseBootstrapList(init.bootstrap ?? [])
@@ -98,12 +120,16 @@ export class Discovery extends TypedEventEmitter<DiscoveryEvents> implements Sta
     this.discoverTimeoutMs = init.discoverTimeoutMs ?? DEFAULT_DISCOVER_TIMEOUT_MS
     this.dialTimeoutMs = init.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS
     this.dialer = new Dialer(
-      { libp2p: components.libp2p, connectionManager: components.connectionManager, metrics: components.metrics, logger: this.log },
+      { libp2p: components.libp2p, connectionManager: components.connectionManager, scorer: components.scorer, metrics: components.metrics, logger: this.log },
       { maxParallel: init.maxParallelDials ?? DEFAULT_MAX_PARALLEL_DIALS, maxQueue: init.maxDialQueue ?? DEFAULT_MAX_DIAL_QUEUE, timeoutMs: this.dialTimeoutMs },
     )
     this.groupMemberships = new GroupMemberships(
       { dht: () => this.requireDht(), metrics: components.metrics, logger: this.log },
       { recordTtlMs: init.groupRecordTtlMs ?? DEFAULT_GROUP_RECORD_TTL_MS, queryTimeoutMs: this.discoverTimeoutMs },
+    )
+    this.directory = new GroupDirectory(
+      { maxGroups: DEFAULT_GROUP_DIRECTORY_MAX_GROUPS, maxMembersPerGroup: DEFAULT_GROUP_DIRECTORY_MAX_MEMBERS, ttlMs: init.groupRecordTtlMs ?? DEFAULT_GROUP_RECORD_TTL_MS },
+      this.clock,
     )
   }
 
@@ -136,12 +162,15 @@ export class Discovery extends TypedEventEmitter<DiscoveryEvents> implements Sta
           metrics,
           clock: this.clock,
           logger: this.log,
+          groups: this.directory,
+          privateKey: this.components.privateKey,
           onPeers: (peers) => this.onExchangedPeers(peers),
           onError: (peer, error) => this.safeDispatchEvent('protocol:error', { detail: { peer, error } }),
         },
         this.init.peerExchange ?? {},
       )
       this.peerExchange.start()
+      this.startPeriodicWork(this.peerExchange)
     }
     metrics?.bindCollectors(
       () => this.routingTableSize(),
@@ -150,7 +179,8 @@ export class Discovery extends TypedEventEmitter<DiscoveryEvents> implements Sta
     this.bootstrapping = Promise.allSettled(
       this.bootstrapPeers.map(async (peer) => {
         this.observe(peer.peerId, peer.multiaddrs, 'bootstrap', false)
-        const ok = await connectBootstrap(this.components.connectionManager === undefined ? { libp2p, logger: this.log } : { libp2p, connectionManager: this.components.connectionManager, logger: this.log }, peer, {
+        const { connectionManager, scorer } = this.components
+        const ok = await connectBootstrap(connectionManager === undefined ? { libp2p, scorer, logger: this.log } : { libp2p, connectionManager, logger: this.log }, peer, {
           signal: controller.signal,
           timeoutMs: this.dialTimeoutMs,
         })
@@ -165,6 +195,11 @@ export class Discovery extends TypedEventEmitter<DiscoveryEvents> implements Sta
     this.controller = undefined
     controller.abort()
     for (const off of this.unsubscribe.splice(0)) off()
+    this.periodic?.stop()
+    this.periodic = undefined
+    this.announcer?.stop()
+    this.announcer = undefined
+    this.directory.clear()
     this.peerExchange?.stop()
     this.peerExchange = undefined
     this.dialer.stop()
@@ -209,6 +244,7 @@ export class Discovery extends TypedEventEmitter<DiscoveryEvents> implements Sta
       validateGroupName(target.group)
       const key = await groupKey(target.group)
       found = await timed(metrics, 'find_providers', () => findProviders(dht, key, self, limit, signal), (v) => v.length === 0)
+      for (const p of found) this.directory.add(target.group, p.id)
     } else {
       throw new InvalidDiscoveryInputError('Unknown discovery target')
     }
@@ -218,24 +254,42 @@ export class Discovery extends TypedEventEmitter<DiscoveryEvents> implements Sta
     })
   }
 
-  /** Asks a connected peer for up to `limit` peers (peer exchange); they are dialled per dialOn. */
-  async exchangePeers(peer: PeerId, options: DiscoverOptions = {}): Promise<DiscoveredPeer[]> {
+  /**
+   * Asks a connected peer for up to `limit` peers (peer exchange); they are dialled per dialOn.
+   * With `groups`, only peers it knows to be members of one of them (possibly none).
+   */
+  async exchangePeers(peer: PeerId, options: ExchangeOptions = {}): Promise<DiscoveredPeer[]> {
     this.requireStarted()
     if (this.peerExchange === undefined) throw new MissingComponentError('Peer exchange needs the channel and signer components')
-    const peers = await this.peerExchange.request(peer, { limit: options.limit, signal: options.signal })
+    const peers = await this.peerExchange.request(peer, { limit: options.limit, groups: options.groups, signal: options.signal })
     return peers.map((p) => this.known.get(p.peerId) ?? { peerId: p.peerId, multiaddrs: p.multiaddrs, source: 'exchange', lastSeenMs: this.clock() })
   }
 
   /** Announces membership of `name`; resolves with every group joined. */
   async joinGroup(name: string, options: { signal?: AbortSignal } = {}): Promise<string[]> {
     this.requireStarted()
-    return this.groupMemberships.join(name, options)
+    const joined = await this.groupMemberships.join(name, options)
+    this.announce('group')
+    return joined
   }
 
   async leaveGroup(name: string, options: { signal?: AbortSignal } = {}): Promise<string[]> {
     this.requireStarted()
     validateGroupName(name)
-    return this.groupMemberships.leave(name, options)
+    const before = this.groupMemberships.list().length
+    const groups = await this.groupMemberships.leave(name, options)
+    if (groups.length !== before) this.announce('group')
+    return groups
+  }
+
+  /** The periodic exchange, if running (its delay and tick() are for tests and diagnostics). */
+  get periodicExchange(): PeriodicExchange | undefined {
+    return this.periodic
+  }
+
+  /** The announcer, if running (tests and diagnostics). */
+  get announcements(): Announcer | undefined {
+    return this.announcer
   }
 
   groups(): string[] {
@@ -275,6 +329,64 @@ export class Discovery extends TypedEventEmitter<DiscoveryEvents> implements Sta
     const listener: PeerListener = (evt) => this.observe(evt.detail.id, evt.detail.multiaddrs, source, this.dialOn[source])
     target.addEventListener('peer', listener)
     this.unsubscribe.push(() => target.removeEventListener('peer', listener))
+  }
+
+  private startPeriodicWork(pex: PeerExchange): void {
+    const { libp2p } = this.components
+    const common = {
+      connectedPeers: () => libp2p.getPeers(),
+      scoreOf: (peer: PeerId) => this.scoreOf(peer),
+      clock: this.clock,
+      timers: this.timers,
+      metrics: this.components.metrics,
+      logger: this.log,
+    }
+    const periodic = this.init.periodicExchange
+    if (periodic !== false && periodic?.enabled !== false) {
+      this.periodic = new PeriodicExchange({ ...common, exchange: async (peer, limit, signal) => this.exchangeNew(pex, peer, limit, signal) }, periodic ?? {})
+      this.periodic.start()
+    }
+    const announce = this.init.announce
+    if (announce !== false && announce?.enabled !== false) {
+      this.announcer = new Announcer({ ...common, send: async (peer, signal) => pex.announce(peer, this.groups(), signal) }, announce ?? {})
+      this.announcer.start()
+      this.announcedAddrs = this.addressKey()
+      const onSelfUpdate = (): void => {
+        const key = this.addressKey()
+        if (key === this.announcedAddrs) return
+        this.announcedAddrs = key
+        this.announce('address')
+      }
+      libp2p.addEventListener?.('self:peer:update', onSelfUpdate)
+      this.unsubscribe.push(() => libp2p.removeEventListener?.('self:peer:update', onSelfUpdate))
+    }
+  }
+
+  /** One exchange; resolves with how many of the returned peers were unknown before it. */
+  private async exchangeNew(pex: PeerExchange, peer: PeerId, limit: number, signal: AbortSignal): Promise<number> {
+    const before = new Set(this.known.list().map((p) => p.peerId.toString()))
+    const peers = await pex.request(peer, { limit, signal })
+    return peers.filter((p) => !before.has(p.peerId.toString())).length
+  }
+
+  private announce(trigger: AnnounceTrigger): void {
+    this.announcer?.trigger(trigger).catch((err: unknown) => this.log.debug({ err, trigger }, 'announcement failed'))
+  }
+
+  private addressKey(): string {
+    return this.components.libp2p
+      .getMultiaddrs()
+      .map(String)
+      .sort()
+      .join(' ')
+  }
+
+  private scoreOf(peer: PeerId): number {
+    try {
+      return this.components.scorer?.composite(peer.toString()) ?? 0.5
+    } catch {
+      return 0
+    }
   }
 
   private onExchangedPeers(peers: VerifiedPeer[]): void {

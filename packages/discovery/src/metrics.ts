@@ -62,6 +62,24 @@ export function createDiscoveryMetrics(registry: Registry) {
       labelNames: ['code'],
       registers: [registry],
     }),
+    peerExchangeRateLimitedTotal: new Counter<'kind'>({
+      name: 'cpc_discovery_peer_exchange_rate_limited_total',
+      help: 'DISCOVERY messages dropped by the per-peer rate limit, by kind (request, announce)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    periodicExchangesTotal: new Counter<'outcome'>({
+      name: 'cpc_discovery_periodic_exchanges_total',
+      help: 'Rounds of the periodic peer exchange by outcome (learned, nothing, failed, enough, no_peer)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    announcesTotal: new Counter<'trigger'>({
+      name: 'cpc_discovery_announces_total',
+      help: 'Rounds announcing our own record to the best neighbours, by trigger (group, address)',
+      labelNames: ['trigger'],
+      registers: [registry],
+    }),
     groupsJoined: new Gauge({
       name: 'cpc_discovery_groups_joined',
       help: 'Groups this node announces membership of',

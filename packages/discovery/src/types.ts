@@ -1,7 +1,7 @@
 // The narrow interfaces @cpc/discovery needs from its collaborators, and its public data types.
 // Collaborators are described structurally so that the libp2p node, @cpc/connection-manager's
 // ConnectionManager/CpcChannel and @cpc/scoring's PeerScorer fit without this package importing them.
-import type { AbortOptions, PeerDiscovery, PeerId, PeerInfo, PeerStore, TypedEventTarget } from '@libp2p/interface'
+import type { AbortOptions, PeerDiscovery, PeerId, PeerInfo, PeerStore, PrivateKey, TypedEventTarget } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { CpcMessage, MessageSigner, MessageVerifier, NonceGenerator } from '@cpc/protocol'
@@ -53,6 +53,9 @@ export interface DiscoveryLibp2p {
   getMultiaddrs(): Multiaddr[]
   /** `dht` from discoveryServices(); `mdns` only when enabled. */
   services: { dht?: DiscoveryDht; mdns?: PeerDiscovery; [name: string]: unknown }
+  /** libp2p's `self:peer:update` (our addresses changed): triggers an announcement when present. */
+  addEventListener?(type: 'self:peer:update', listener: (evt: CustomEvent<unknown>) => void): void
+  removeEventListener?(type: 'self:peer:update', listener: (evt: CustomEvent<unknown>) => void): void
 }
 
 /** What discovery needs from @cpc/connection-manager's ConnectionManager. */
@@ -83,6 +86,18 @@ export type DiscoveryPenaltyKind = 'protocol-error' | 'invalid-signature' | 'rat
 export interface DiscoveryScorer {
   composite(peerId: string): number
   penalize(peerId: string, kind: DiscoveryPenaltyKind): void
+  /**
+   * Outcomes of the dials discovery makes itself (only without a connection manager: the manager
+   * reports its own dials). Optional so that a ranking-only scorer fits.
+   */
+  dialSucceeded?(peerId: string): void
+  dialFailed?(peerId: string): void
+}
+
+/** Timers of the periodic exchange and the announcer (default: Node's, unref'd). Tests inject fakes. */
+export interface DiscoveryTimers {
+  setTimeout(fn: () => void, ms: number): unknown
+  clearTimeout(handle: unknown): void
 }
 
 /** Pino-like structured logger; the default logs nothing. */
@@ -107,6 +122,14 @@ export interface DiscoveryComponents {
   metrics?: DiscoveryMetrics
   /** Milliseconds since the epoch (default Date.now). */
   clock?: () => number
+  /** Default: setTimeout/clearTimeout, unref'd so they never keep the process alive. */
+  timers?: DiscoveryTimers
+  /**
+   * Our private key, to sign our own peer record in announcements (libp2p keeps no signed record
+   * of ourselves in the peer store). Without it announcements carry no record, so receivers that
+   * require records (the default) take only the groups from them.
+   */
+  privateKey?: PrivateKey
   logger?: Logger
 }
 

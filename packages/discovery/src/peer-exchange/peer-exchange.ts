@@ -3,7 +3,8 @@
 // size bounded; asks peers for theirs and verifies what comes back.
 import { CpcMessage, MessageType, MessageVerifier, NonceGenerator, PeerInfo, Priority, bytesEqual, encodeFrame } from '@cpc/protocol'
 import type { Discovery, MessageSigner } from '@cpc/protocol'
-import type { PeerId } from '@libp2p/interface'
+import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
 import {
   DEFAULT_PEX_MAX_ADDRS_PER_PEER,
   DEFAULT_PEX_MAX_PAYLOAD_BYTES,
@@ -19,6 +20,7 @@ import {
 import {
   DiscoveryAbortedError,
   DiscoveryError,
+  InvalidDiscoveryInputError,
   InvalidDiscoverySignatureError,
   InvalidPeerRecordError,
   MalformedDiscoveryMessageError,
@@ -26,11 +28,27 @@ import {
   PeerExchangeRateLimitedError,
   PeerExchangeTimeoutError,
 } from '../errors.js'
+import type { GroupDirectory } from '../group-directory.js'
+import { validateGroupName } from '../group-key.js'
 import type { DiscoveryMetrics } from '../metrics.js'
 import type { ChannelMessageDetail, DiscoveryChannel, DiscoveryLibp2p, DiscoveryPenaltyKind, DiscoveryScorer, Logger } from '../types.js'
 import { decodeDiscovery, encodeDiscovery, type PexLimits } from './codec.js'
 import { RateLimiter } from './rate-limit.js'
 import { toPeerInfo, verifyPeerInfo, type VerifiedPeer } from './records.js'
+
+/** The multicodec of /p2p/, stripped from the addresses in our own peer record (as identify does). */
+const P2P_CODE = 421
+
+/** Group names in a request or announcement must be valid names (bounds are checked by the codec). */
+function checkGroupNames(groups: readonly string[], error: (msg: string) => DiscoveryError): void {
+  for (const g of groups) {
+    try {
+      validateGroupName(g)
+    } catch {
+      throw error(`Invalid group name in DISCOVERY message`)
+    }
+  }
+}
 
 export interface PeerExchangeInit {
   /** Most peers asked for or given in one exchange (default DEFAULT_PEX_MAX_PEERS). */
@@ -39,7 +57,10 @@ export interface PeerExchangeInit {
   maxPayloadBytes?: number
   maxAddrsPerPeer?: number
   maxRecordBytes?: number
-  /** Requests answered per peer: burst and refill interval (defaults DEFAULT_PEX_RATE_*). */
+  /**
+   * Requests answered per peer: burst and refill interval (defaults DEFAULT_PEX_RATE_*). Incoming
+   * announcements get their own per-peer buckets with the same bounds.
+   */
   rateBurst?: number
   rateIntervalMs?: number
   requestTimeoutMs?: number
@@ -59,6 +80,10 @@ export interface PeerExchangeComponents {
   metrics?: DiscoveryMetrics
   clock: () => number
   logger: Logger
+  /** Group memberships learned from announcements; answers requests that filter by group. */
+  groups?: GroupDirectory
+  /** Signs our own peer record for announcements (see DiscoveryComponents.privateKey). */
+  privateKey?: PrivateKey
   /** Called with the verified peers of every response and announcement. */
   onPeers(peers: VerifiedPeer[], from: PeerId): void
   /** Called with every rejected message, after it was penalized and counted. */
@@ -76,6 +101,8 @@ interface Pending {
 export class PeerExchange {
   private readonly limits: PexLimits
   private readonly limiter: RateLimiter
+  private readonly announceLimiter: RateLimiter
+  private selfRecord: { addrs: string; envelope: Uint8Array } | undefined
   private readonly pending = new Map<bigint, Pending>()
   private readonly verifier: MessageVerifier
   private readonly nonces: NonceGenerator
@@ -104,10 +131,9 @@ export class PeerExchange {
       minScore: init.minScore ?? DEFAULT_PEX_MIN_SCORE,
       allowUnsignedRecords: init.allowUnsignedRecords ?? false,
     }
-    this.limiter = new RateLimiter(
-      { burst: init.rateBurst ?? DEFAULT_PEX_RATE_BURST, intervalMs: init.rateIntervalMs ?? DEFAULT_PEX_RATE_INTERVAL_MS, maxPeers: DEFAULT_PEX_RATE_MAX_PEERS },
-      components.clock,
-    )
+    const rate = { burst: init.rateBurst ?? DEFAULT_PEX_RATE_BURST, intervalMs: init.rateIntervalMs ?? DEFAULT_PEX_RATE_INTERVAL_MS, maxPeers: DEFAULT_PEX_RATE_MAX_PEERS }
+    this.limiter = new RateLimiter(rate, components.clock)
+    this.announceLimiter = new RateLimiter(rate, components.clock)
     this.verifier = components.verifier ?? new MessageVerifier()
     this.nonces = components.nonces ?? new NonceGenerator({ clock: components.clock })
     this.selfBytes = components.libp2p.peerId.toMultihash().bytes
@@ -125,16 +151,22 @@ export class PeerExchange {
     this.components.channel.removeEventListener('message', this.onMessage)
     for (const p of [...this.pending.values()]) p.reject(new DiscoveryAbortedError('Peer exchange stopped'))
     this.limiter.clear()
+    this.announceLimiter.clear()
   }
 
-  /** Asks `peer` for up to `limit` peers; resolves with the verified ones. */
+  /**
+   * Asks `peer` for up to `limit` peers; resolves with the verified ones. With `groups`, the peer
+   * answers only with peers it knows to be members of at least one of them (possibly none).
+   */
   async request(peer: PeerId, options: { limit?: number; groups?: string[]; signal?: AbortSignal } = {}): Promise<VerifiedPeer[]> {
     if (!this.running) throw new DiscoveryAbortedError('Peer exchange is not running')
+    const groups = options.groups ?? []
+    checkGroupNames(groups, (msg) => new InvalidDiscoveryInputError(msg))
     if (this.pending.size >= DEFAULT_PEX_MAX_PENDING) throw new PeerExchangeRateLimitedError('Too many outstanding peer-exchange requests')
     options.signal?.throwIfAborted()
     const limit = Math.max(1, Math.min(options.limit ?? this.limits.maxPeers, this.limits.maxPeers))
     const requestId = this.nextRequestId++
-    const payload: Discovery = { kind: { $case: 'request', value: { limit, groups: options.groups ?? [], requestId } } }
+    const payload: Discovery = { kind: { $case: 'request', value: { limit, groups, requestId } } }
     const result = new Promise<VerifiedPeer[]>((resolve, reject) => {
       const timer = setTimeout(() => entry.reject(new PeerExchangeTimeoutError()), this.init.requestTimeoutMs)
       timer.unref?.()
@@ -187,14 +219,22 @@ export class PeerExchange {
     this.components.metrics?.peerExchangeMessagesTotal.inc({ direction: 'in', kind: kind.$case })
     switch (kind.$case) {
       case 'request':
-        if (!this.limiter.tryTake(peer.toString())) throw new PeerExchangeRateLimitedError()
-        await this.answer(peer, kind.value.requestId, kind.value.limit)
+        this.takeToken(this.limiter, peer, 'request')
+        checkGroupNames(kind.value.groups, (msg) => new MalformedDiscoveryMessageError(msg))
+        await this.answer(peer, kind.value.requestId, kind.value.limit, kind.value.groups)
         return
       case 'response':
         return this.onResponse(peer, kind.value.requestId, kind.value.peers)
       case 'announce': {
-        if (kind.value.self === undefined) return
-        const verified = await verifyPeerInfo(kind.value.self, this.init.allowUnsignedRecords)
+        // Checked before any verification work: a flood costs us a decode per message, no more.
+        this.takeToken(this.announceLimiter, peer, 'announce')
+        const self = kind.value.self
+        if (self === undefined) return
+        if (!bytesEqual(self.peerId, peerBytes)) throw new InvalidPeerRecordError('Announcement of another peer')
+        checkGroupNames(kind.value.groups, (msg) => new MalformedDiscoveryMessageError(msg))
+        // The groups are the sender's own claim, authenticated by the message signature.
+        this.components.groups?.setMemberships(peer, kind.value.groups)
+        const verified = await verifyPeerInfo(self, this.init.allowUnsignedRecords)
         if (verified === undefined) return
         if (!verified.peerId.equals(peer)) throw new InvalidPeerRecordError('Announcement of another peer')
         await this.accept([verified], peer)
@@ -239,8 +279,45 @@ export class PeerExchange {
     if (peers.length > 0) this.components.onPeers(peers, from)
   }
 
-  /** The best connected peers (by score) other than the asker, bounded in entries and bytes. */
-  private async answer(peer: PeerId, requestId: bigint, requested: number): Promise<void> {
+  /** Sends our own record and `groups` to `peer` (an announcement). */
+  async announce(peer: PeerId, groups: string[], signal?: AbortSignal): Promise<void> {
+    if (!this.running) throw new DiscoveryAbortedError('Peer exchange is not running')
+    const self = await this.selfInfo()
+    await this.send(peer, { kind: { $case: 'announce', value: { self, groups } } }, 'announce', signal)
+  }
+
+  /** Our PeerInfo: current addresses and, with the private key, a signed record (cached per address set). */
+  private async selfInfo(): Promise<PeerInfo> {
+    const { libp2p, privateKey } = this.components
+    const addrs = libp2p
+      .getMultiaddrs()
+      .map((ma) => ma.decapsulateCode(P2P_CODE))
+      .slice(0, this.limits.maxAddrsPerPeer)
+    const key = addrs.map(String).join(' ')
+    if (privateKey !== undefined && this.selfRecord?.addrs !== key) {
+      const envelope = await RecordEnvelope.seal(new PeerRecord({ peerId: libp2p.peerId, multiaddrs: addrs }), privateKey)
+      this.selfRecord = { addrs: key, envelope: envelope.marshal() }
+    }
+    return PeerInfo.create({
+      peerId: this.selfBytes,
+      multiaddrs: addrs.map((a) => a.bytes),
+      scoreHint: 1,
+      signedRecord: privateKey !== undefined ? this.selfRecord!.envelope : new Uint8Array(0),
+      seenAtMs: BigInt(Math.max(0, Math.floor(this.components.clock()))),
+    })
+  }
+
+  private takeToken(limiter: RateLimiter, peer: PeerId, kind: 'request' | 'announce'): void {
+    if (limiter.tryTake(peer.toString())) return
+    this.components.metrics?.peerExchangeRateLimitedTotal.inc({ kind })
+    throw new PeerExchangeRateLimitedError(`Peer-exchange ${kind} rate limited`)
+  }
+
+  /**
+   * The best connected peers (by score) other than the asker, bounded in entries and bytes. With
+   * `groups`, only peers known (GroupDirectory) to be members of one of them, connected or not.
+   */
+  private async answer(peer: PeerId, requestId: bigint, requested: number, groups: string[]): Promise<void> {
     const limit = Math.max(0, Math.min(requested === 0 ? this.limits.maxPeers : requested, this.limits.maxPeers))
     const { libp2p, scorer } = this.components
     const scoreOf = (id: PeerId): number => {
@@ -251,8 +328,8 @@ export class PeerExchange {
         return 0
       }
     }
-    const candidates = libp2p
-      .getPeers()
+    const pool = groups.length > 0 ? (this.components.groups?.members(groups) ?? []) : libp2p.getPeers()
+    const candidates = pool
       .filter((id) => !id.equals(peer) && !id.equals(libp2p.peerId))
       .map((id) => ({ id, score: scoreOf(id) }))
       .filter((c) => scorer === undefined || c.score >= this.init.minScore)
