@@ -130,6 +130,8 @@ export async function buildComponents(config: NetworkConfig, components: Network
       scorer,
       metrics: registry === undefined ? undefined : createDiscoveryMetrics(registry),
       clock: () => clock.now(),
+      // Signs our own peer record in announcements (joinGroup, address change).
+      privateKey: inputs.privateKey,
       logger: child(log, 'discovery'),
     },
     { bootstrap: config.bootstrap },
