@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick]`: builds the packages, compiles bench/ and runs it.
+// `npm run bench [-- --quick] [-- --only P1,P3] [-- --profile]`: builds the packages, compiles bench/ and
+// runs it (bench/src/run.ts: every suite in its own processes, table, JSON, docs/benchmarks.md).
+// `--no-build` skips the Nx build (npm test uses it after its own build).
 import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'

@@ -65,7 +65,14 @@ export function median(xs: number[]): number {
 }
 
 /** Builds a row that compares `value` against `baseline` with a minimum ratio target. */
-export function versus(id: string, what: string, value: number, unit: string, baseline: { what: string; value: number }, minRatio?: number): Row {
+export function versus(
+  id: string,
+  what: string,
+  value: number,
+  unit: string,
+  baseline: { what: string; value: number },
+  minRatio?: number,
+): Row {
   const ratio = value / baseline.value
   return {
     id,
@@ -80,7 +87,14 @@ export function versus(id: string, what: string, value: number, unit: string, ba
 }
 
 /** Builds a row whose figure must stay at most `maxRatio` times the baseline (latencies, memory). */
-export function atMost(id: string, what: string, value: number, unit: string, baseline: { what: string; value: number }, maxRatio?: number): Row {
+export function atMost(
+  id: string,
+  what: string,
+  value: number,
+  unit: string,
+  baseline: { what: string; value: number },
+  maxRatio?: number,
+): Row {
   const ratio = value / baseline.value
   return {
     id,
@@ -95,7 +109,12 @@ export function atMost(id: string, what: string, value: number, unit: string, ba
 }
 
 /** A row with no figure: our side not built yet ('pending'), or a suite that timed out / failed. */
-export function missing(id: string, what: string, status: 'pending' | 'timeout' | 'error', opts: { unit?: string; baseline?: { what: string; value: number }; target?: string; note?: string } = {}): Row {
+export function missing(
+  id: string,
+  what: string,
+  status: 'pending' | 'timeout' | 'error',
+  opts: { unit?: string; baseline?: { what: string; value: number }; target?: string; note?: string } = {},
+): Row {
   return { id, what, value: NaN, unit: opts.unit ?? '', baseline: opts.baseline, target: opts.target, status, note: opts.note }
 }
 

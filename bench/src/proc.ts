@@ -66,7 +66,10 @@ export class RoleProcess {
       fs.mkdirSync(procSettings.profileDir, { recursive: true })
       execArgv.push('--cpu-prof', `--cpu-prof-dir=${procSettings.profileDir}`, `--cpu-prof-name=${this.name}.cpuprofile`)
     }
-    this.child = fork(path.join(distDir, 'roles', `${role}.js`), opts.args ?? [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    this.child = fork(path.join(distDir, 'roles', `${role}.js`), opts.args ?? [], {
+      execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
     live.add(this)
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, sig) => {

@@ -89,7 +89,13 @@ export function summarize(file: string, top = 15): ProfileSummary {
 
 export function formatSummary(s: ProfileSummary, top = 10): string {
   const lines = [`${path.basename(s.file)}: ${s.totalMs.toFixed(0)} ms sampled, ${s.busyPct.toFixed(0)}% busy`]
-  lines.push('  by package (self time, % of busy): ' + s.packages.slice(0, 8).map((p) => `${p.name} ${p.pct.toFixed(0)}%`).join(', '))
+  lines.push(
+    '  by package (self time, % of busy): ' +
+      s.packages
+        .slice(0, 8)
+        .map((p) => `${p.name} ${p.pct.toFixed(0)}%`)
+        .join(', '),
+  )
   lines.push('  top functions:')
   for (const f of s.functions.slice(0, top)) lines.push(`    ${f.pct.toFixed(1).padStart(5)}%  ${f.name} ${f.where}`)
   return lines.join('\n')

@@ -65,10 +65,30 @@ export async function protocolBench(opts: BenchOptions): Promise<Row[]> {
 
   // LZ4 on compressible text (words of a social feed) and on random bytes. The block codec is timed
   // on both; compressPayload on random bytes shows the cost of deciding to send the payload as is.
-  const words = ['the', 'post', 'reply', 'photo', 'friend', 'today', 'great', 'event', 'link', 'city', 'music', 'new', 'love', 'see', 'you', 'at']
+  const words = [
+    'the',
+    'post',
+    'reply',
+    'photo',
+    'friend',
+    'today',
+    'great',
+    'event',
+    'link',
+    'city',
+    'music',
+    'new',
+    'love',
+    'see',
+    'you',
+    'at',
+  ]
   let seed = 7
   const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff
-  const text = Buffer.from(Array.from({ length: 16 * 1024 }, () => words[Math.floor(rnd() * words.length)]).join(' ')).subarray(0, 64 * 1024)
+  const text = Buffer.from(Array.from({ length: 16 * 1024 }, () => words[Math.floor(rnd() * words.length)]).join(' ')).subarray(
+    0,
+    64 * 1024,
+  )
   const random = crypto.randomBytes(64 * 1024)
   for (const [id, name, data] of [
     ['Z1', 'feed text', text],
@@ -78,10 +98,20 @@ export async function protocolBench(opts: BenchOptions): Promise<Row[]> {
     const cRate = rate(() => lz4CompressBlock(data), ms)
     const dRate = rate(() => lz4DecompressBlock(block, data.byteLength), ms)
     const mb = (r: number) => (r * data.byteLength) / 1e6
-    rows.push({ id: `${id}c`, what: `LZ4 compress 64 KiB ${name} (size ratio ${(block.byteLength / data.byteLength).toFixed(2)})`, value: mb(cRate), unit: 'MB/s' })
+    rows.push({
+      id: `${id}c`,
+      what: `LZ4 compress 64 KiB ${name} (size ratio ${(block.byteLength / data.byteLength).toFixed(2)})`,
+      value: mb(cRate),
+      unit: 'MB/s',
+    })
     rows.push({ id: `${id}d`, what: `LZ4 decompress 64 KiB ${name}`, value: mb(dRate), unit: 'MB/s' })
   }
   const decide = compressPayload(random)
-  rows.push({ id: 'Z3', what: `compressPayload 64 KiB random (sent as ${Compression[decide.compression]})`, value: (rate(() => compressPayload(random), ms) * random.byteLength) / 1e6, unit: 'MB/s' })
+  rows.push({
+    id: 'Z3',
+    what: `compressPayload 64 KiB random (sent as ${Compression[decide.compression]})`,
+    value: (rate(() => compressPayload(random), ms) * random.byteLength) / 1e6,
+    unit: 'MB/s',
+  })
   return rows
 }

@@ -23,7 +23,9 @@ const argv = process.argv.slice(2)
 const quick = argv.includes('--quick')
 const profile = argv.includes('--profile')
 const onlyArg = argv.find((a) => a.startsWith('--only'))
-const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : argv[argv.indexOf(onlyArg) + 1]).split(',').map((s) => s.trim().toUpperCase()) : undefined
+const only = onlyArg
+  ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : argv[argv.indexOf(onlyArg) + 1]).split(',').map((s) => s.trim().toUpperCase())
+  : undefined
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 if (profile) {
   procSettings.profileDir = path.join(root, 'bench/results/profiles')
@@ -67,8 +69,16 @@ for (const s of suites) {
     rows.push(...(await withTimeout(s.run({ quick, profile, signal: ac.signal }), budget, `suite ${s.id}`)))
   } catch (err) {
     const timeout = err instanceof BenchTimeoutError
-    console.error(`bench: suite ${s.id} ${timeout ? 'timed out' : 'failed'}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
-    rows.push(missing(s.id, `${s.what}: ${timeout ? `timeout after ${Math.round(budget / 1000)} s` : `error: ${err instanceof Error ? err.message : String(err)}`}`, timeout ? 'timeout' : 'error'))
+    console.error(
+      `bench: suite ${s.id} ${timeout ? 'timed out' : 'failed'}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    )
+    rows.push(
+      missing(
+        s.id,
+        `${s.what}: ${timeout ? `timeout after ${Math.round(budget / 1000)} s` : `error: ${err instanceof Error ? err.message : String(err)}`}`,
+        timeout ? 'timeout' : 'error',
+      ),
+    )
   } finally {
     ac.abort()
     await killAll()
@@ -78,7 +88,16 @@ for (const s of suites) {
 }
 
 const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`
-const result = { when: new Date().toISOString(), command, quick, only, machine: machine(), seconds: (Date.now() - started) / 1000, suiteSeconds: suiteTimes, rows }
+const result = {
+  when: new Date().toISOString(),
+  command,
+  quick,
+  only,
+  machine: machine(),
+  seconds: (Date.now() - started) / 1000,
+  suiteSeconds: suiteTimes,
+  rows,
+}
 
 console.log(table(rows))
 const notes = rows.filter((r) => r.note).map((r) => `  ${r.id}: ${r.note}`)

@@ -55,7 +55,18 @@ async function build(kind: 'router' | 'channel', init: RouterInit, maxStreamWind
   const privateKey = await generateKeyPair('Ed25519')
   const libp2p = await createBareNode({ privateKey, maxStreamWindow })
   const channel = new CpcChannel({ libp2p: libp2p as never }, init.maxFrameBytes === undefined ? {} : { maxFrameBytes: init.maxFrameBytes })
-  const s: Stack = { libp2p, channel, framesSent: 0, delivered: new Map(), dupsDelivered: 0, deliveredCount: 0, deliveredBytes: 0, lastDeliveryWall: 0, channelMessages: 0, waiters: [] }
+  const s: Stack = {
+    libp2p,
+    channel,
+    framesSent: 0,
+    delivered: new Map(),
+    dupsDelivered: 0,
+    deliveredCount: 0,
+    deliveredBytes: 0,
+    lastDeliveryWall: 0,
+    channelMessages: 0,
+    waiters: [],
+  }
   // Count transmissions at the one place every outbound frame passes.
   const send = channel.send.bind(channel)
   channel.send = (peer, frames, options) => {
@@ -94,8 +105,15 @@ async function build(kind: 'router' | 'channel', init: RouterInit, maxStreamWind
   return s
 }
 
-async function start(args: { count: number; kind?: 'router' | 'channel'; init?: RouterInit; maxStreamWindow?: number }): Promise<Array<{ peerId: string; addrs: string[] }>> {
-  const created = await Promise.all(Array.from({ length: args.count }, () => build(args.kind ?? 'router', args.init ?? {}, args.maxStreamWindow)))
+async function start(args: {
+  count: number
+  kind?: 'router' | 'channel'
+  init?: RouterInit
+  maxStreamWindow?: number
+}): Promise<Array<{ peerId: string; addrs: string[] }>> {
+  const created = await Promise.all(
+    Array.from({ length: args.count }, () => build(args.kind ?? 'router', args.init ?? {}, args.maxStreamWindow)),
+  )
   stacks.push(...created)
   return created.map((s) => ({ peerId: s.libp2p.peerId.toString(), addrs: s.libp2p.getMultiaddrs().map(String) }))
 }
@@ -123,7 +141,8 @@ async function dial(args: { edges: Array<[number, string]>; concurrency?: number
       const s = stacks[i]
       await s.libp2p.dial(ma, { signal: AbortSignal.timeout(30_000) })
       const peer = peerIdFromString(ma.getComponents().findLast((c) => c.name === 'p2p')!.value!)
-      if (s.cm && !(await until(() => s.cm!.state(peer) === PeerState.PEER_STATE_CONNECTED, 15_000))) throw new Error(`not Connected to ${peer} after 15 s`)
+      if (s.cm && !(await until(() => s.cm!.state(peer) === PeerState.PEER_STATE_CONNECTED, 15_000)))
+        throw new Error(`not Connected to ${peer} after 15 s`)
     }
   }
   await Promise.all(Array.from({ length: args.concurrency ?? args.edges.length }, worker))
@@ -153,7 +172,14 @@ async function paced(s: Stack, fn: () => Promise<unknown>, priority: 'high' | 'm
 }
 
 /** P1/P2: `count` EVENTs of `size` random bytes to `to`; returns the wall time of the first send. */
-async function sendMany(args: { node: number; to: string; count: number; size: number; priority: number; maxQueued?: number }): Promise<{ startWall: number; shed: number }> {
+async function sendMany(args: {
+  node: number
+  to: string
+  count: number
+  size: number
+  priority: number
+  maxQueued?: number
+}): Promise<{ startWall: number; shed: number }> {
   const s = stacks[args.node]
   const peer = peerIdFromString(args.to)
   const payload = crypto.randomBytes(args.size)
@@ -169,7 +195,12 @@ async function sendMany(args: { node: number; to: string; count: number; size: n
 }
 
 /** Waits until local stack `node` has delivered `count` messages (or the timeout); returns the last delivery time. */
-async function waitDelivered(args: { node: number; count: number; timeoutMs: number; channel?: boolean }): Promise<{ delivered: number; lastWall: number }> {
+async function waitDelivered(args: {
+  node: number
+  count: number
+  timeoutMs: number
+  channel?: boolean
+}): Promise<{ delivered: number; lastWall: number }> {
   const s = stacks[args.node]
   const n = () => (args.channel ? s.channelMessages : s.deliveredCount)
   await until(() => n() >= args.count, args.timeoutMs)
@@ -188,13 +219,28 @@ function reset(): void {
 }
 
 /** P2 CONTROL: unsigned 256 B CONTROL frames through CpcChannel, `batch` frames per send(). */
-async function channelSend(args: { node: number; to: string; count: number; batch: number }): Promise<{ startWall: number; endWall: number }> {
+async function channelSend(args: {
+  node: number
+  to: string
+  count: number
+  batch: number
+}): Promise<{ startWall: number; endWall: number }> {
   const s = stacks[args.node]
   const peer = peerIdFromString(args.to)
-  const frame = encodeFrame(CpcMessage.fromPartial({ priority: Priority.MEDIUM, messageType: MessageType.CONTROL, payload: crypto.randomBytes(256), timestampMs: BigInt(Date.now()) }))
+  const frame = encodeFrame(
+    CpcMessage.fromPartial({
+      priority: Priority.MEDIUM,
+      messageType: MessageType.CONTROL,
+      payload: crypto.randomBytes(256),
+      timestampMs: BigInt(Date.now()),
+    }),
+  )
   const startWall = wallMs()
   for (let sent = 0; sent < args.count; sent += args.batch) {
-    await s.channel.send(peer, Array.from({ length: Math.min(args.batch, args.count - sent) }, () => frame))
+    await s.channel.send(
+      peer,
+      Array.from({ length: Math.min(args.batch, args.count - sent) }, () => frame),
+    )
   }
   return { startWall, endWall: wallMs() }
 }
@@ -211,7 +257,14 @@ function echoHigh(args: { node: number }): void {
  * P3 sender: HIGH 256 B probes through the Router while (optionally) a LOW flood of 16 KiB messages
  * keeps `floodBytes` queued for the same peer. RTT = probe sent → its echo delivered.
  */
-async function probe(args: { node: number; to: string; probes: number; probeIntervalMs: number; floodBytes: number; lowSize: number }): Promise<{ rttMs: number[]; lowMBps: number; shed: number; shedReasons: Record<string, number>; loopP99Ms: number; loopMaxMs: number }> {
+async function probe(args: {
+  node: number
+  to: string
+  probes: number
+  probeIntervalMs: number
+  floodBytes: number
+  lowSize: number
+}): Promise<{ rttMs: number[]; lowMBps: number; shed: number; shedReasons: Record<string, number>; loopP99Ms: number; loopMaxMs: number }> {
   const s = stacks[args.node]
   const peer = peerIdFromString(args.to)
   const sentAt = new Map<number, number>()
@@ -269,7 +322,12 @@ async function probe(args: { node: number; to: string; probes: number; probeInte
 }
 
 /** P5: broadcast `count` messages (scope all) from local stack `node`. */
-async function broadcast(args: { node: number; count: number; size: number; intervalMs: number }): Promise<{ sentAt: Record<string, number> }> {
+async function broadcast(args: {
+  node: number
+  count: number
+  size: number
+  intervalMs: number
+}): Promise<{ sentAt: Record<string, number> }> {
   const s = stacks[args.node]
   const self = s.libp2p.peerId.toString()
   const sentAt: Record<string, number> = {}

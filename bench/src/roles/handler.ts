@@ -57,7 +57,11 @@ async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
 }
 
 /** Dials [local index, address] pairs, `concurrency` at a time (default 8), each until Connected. */
-async function dial(args: { edges: Array<[number, string]>; concurrency?: number; tolerant?: boolean }): Promise<{ ms: number; failed: number }> {
+async function dial(args: {
+  edges: Array<[number, string]>
+  concurrency?: number
+  tolerant?: boolean
+}): Promise<{ ms: number; failed: number }> {
   const t0 = performance.now()
   const todo = [...args.edges]
   let failed = 0
@@ -119,7 +123,10 @@ async function cold(args: { bootstrap: string; target?: string }): Promise<{ con
   )
   await h.start()
   handlers.push(h)
-  await Promise.race([connected, new Promise((_, reject) => setTimeout(() => reject(new Error('no peer Connected in 20 s')), 20_000).unref())])
+  await Promise.race([
+    connected,
+    new Promise((_, reject) => setTimeout(() => reject(new Error('no peer Connected in 20 s')), 20_000).unref()),
+  ])
   const connectMs = performance.now() - t0
   if (!args.target) return { connectMs }
   const t1 = performance.now()

@@ -71,7 +71,11 @@ async function start(args: { count: number; dht?: boolean }): Promise<Array<{ pe
  * Dials [local index, remote address] pairs, at most `concurrency` at a time (libp2p refuses more
  * than maxIncomingPendingConnections, default 10, simultaneous inbound handshakes per listener).
  */
-async function dial(args: { edges: Array<[number, string]>; concurrency?: number; tolerant?: boolean }): Promise<{ ms: number; failed: number }> {
+async function dial(args: {
+  edges: Array<[number, string]>
+  concurrency?: number
+  tolerant?: boolean
+}): Promise<{ ms: number; failed: number }> {
   const t0 = performance.now()
   const todo = [...args.edges]
   let failed = 0
@@ -97,7 +101,10 @@ async function floodOpen(): Promise<{ streams: number }> {
       for (const conn of node.getConnections()) {
         const peer = conn.remotePeer.toString()
         if (floods[i].neighbors.has(peer)) continue
-        const stream = await node.dialProtocol(conn.remotePeer, FLOOD, { runOnLimitedConnection: true, signal: AbortSignal.timeout(30_000) })
+        const stream = await node.dialProtocol(conn.remotePeer, FLOOD, {
+          runOnLimitedConnection: true,
+          signal: AbortSignal.timeout(30_000),
+        })
         floods[i].neighbors.set(peer, { stream, chain: Promise.resolve() })
         streams++
       }
@@ -107,7 +114,13 @@ async function floodOpen(): Promise<{ streams: number }> {
 }
 
 /** Publishes `count` messages of `size` bytes from local node `node`, ids base + seq. */
-async function floodPublish(args: { node: number; count: number; size: number; intervalMs: number; base: number }): Promise<{ sentAt: Record<number, number> }> {
+async function floodPublish(args: {
+  node: number
+  count: number
+  size: number
+  intervalMs: number
+  base: number
+}): Promise<{ sentAt: Record<number, number> }> {
   const f = floods[args.node]
   const sentAt: Record<number, number> = {}
   for (let seq = 0; seq < args.count; seq++) {

@@ -51,7 +51,8 @@ export function serve(handlers: Handlers): void {
       .then(() => h(m.args ?? {}))
       .then(
         (result) => process.send?.({ id: m.id, ok: true, result }),
-        (err: unknown) => process.send?.({ id: m.id, ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }),
+        (err: unknown) =>
+          process.send?.({ id: m.id, ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }),
       )
   })
 }

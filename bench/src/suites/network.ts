@@ -108,17 +108,30 @@ export interface NetworkOptions {
 
 /** Starts N nodes over `procs` processes (node i lives in process i % procs) and dials the graph. */
 export async function startNetwork(o: NetworkOptions): Promise<Network> {
-  const procs = await Promise.all(Array.from({ length: o.procs }, (_, p) => RoleProcess.spawn(o.role ?? 'mesh', { name: `${o.name}-${o.role ?? 'mesh'}${p}`, signal: o.signal, profile: o.profile })))
+  const procs = await Promise.all(
+    Array.from({ length: o.procs }, (_, p) =>
+      RoleProcess.spawn(o.role ?? 'mesh', { name: `${o.name}-${o.role ?? 'mesh'}${p}`, signal: o.signal, profile: o.profile }),
+    ),
+  )
   const close = async () => {
     await Promise.all(procs.map((p) => p.kill()))
   }
   try {
     const perProc = procs.map((_, p) => Array.from({ length: o.n }, (_, i) => i).filter((i) => i % o.procs === p).length)
-    const started = await Promise.all(procs.map((p, k) => p.call<Array<{ peerId: string; addrs: string[] }>>('start', { ...o.startArgs, count: perProc[k], dht: o.dht }, 120_000)))
+    const started = await Promise.all(
+      procs.map((p, k) =>
+        p.call<Array<{ peerId: string; addrs: string[] }>>('start', { ...o.startArgs, count: perProc[k], dht: o.dht }, 120_000),
+      ),
+    )
     const nodes: NetNode[] = Array.from({ length: o.n }, (_, i) => {
       const p = i % o.procs
       const local = Math.floor(i / o.procs)
-      return { proc: procs[p], local, peerId: started[p][local].peerId, addr: withPeer(started[p][local].addrs[0], started[p][local].peerId) }
+      return {
+        proc: procs[p],
+        local,
+        peerId: started[p][local].peerId,
+        addr: withPeer(started[p][local].addrs[0], started[p][local].peerId),
+      }
     })
     const edges = randomRegularGraph(o.n, o.degree, o.seed)
     const byProc = procs.map(() => [] as Array<[number, string]>)
@@ -126,7 +139,9 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
     const t0 = performance.now()
     // A few dials at a time per process: dozens of simultaneous Noise handshakes on 2 busy cores
     // time out (EncryptionFailedError) and libp2p refuses > 10 pending inbound ones per listener.
-    const dialled = await Promise.all(procs.map((p, k) => p.call<{ failed?: number }>('dial', { edges: byProc[k], concurrency: 4, tolerant: o.tolerant }, 180_000)))
+    const dialled = await Promise.all(
+      procs.map((p, k) => p.call<{ failed?: number }>('dial', { edges: byProc[k], concurrency: 4, tolerant: o.tolerant }, 180_000)),
+    )
     const failedDials = dialled.reduce((a, d) => a + (d.failed ?? 0), 0)
     return { procs, nodes, edges, neighbors: adjacency(o.n, edges), dialMs: performance.now() - t0, failedDials, close }
   } catch (err) {

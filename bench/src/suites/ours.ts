@@ -45,10 +45,14 @@ export interface Ours {
   p2signed?: (o: BenchOptions & { count: number }) => Promise<number | undefined>
   p2control?: (o: BenchOptions & { count: number }) => Promise<number | undefined>
   /** HIGH RTT (ms) through the Router, idle and under a LOW flood. */
-  p3?: (o: BenchOptions & { probes: number; probeIntervalMs: number; floodBytes: number; maxStreamWindow?: number }) => Promise<P3Figures | undefined>
+  p3?: (
+    o: BenchOptions & { probes: number; probeIntervalMs: number; floodBytes: number; maxStreamWindow?: number },
+  ) => Promise<P3Figures | undefined>
   /** Whether NetworkHandler can be loaded (P4 and P6 run through it). */
   p4available?: () => Promise<boolean>
-  p5?: (o: BenchOptions & { n: number; messages: number; size: number; intervalMs: number; seed: number; degree: number }) => Promise<BroadcastFigures | undefined>
+  p5?: (
+    o: BenchOptions & { n: number; messages: number; size: number; intervalMs: number; seed: number; degree: number },
+  ) => Promise<BroadcastFigures | undefined>
   p6available?: () => Promise<boolean>
 }
 
@@ -79,9 +83,14 @@ async function cpcPair(suite: string, o: BenchOptions, kind: 'router' | 'channel
     await Promise.all([sender.kill(), receiver.kill()])
   }
   try {
-    const [[s], [r]] = await Promise.all([sender, receiver].map((p) => p.call<Array<{ peerId: string; addrs: string[] }>>('start', { count: 1, kind, init: BENCH_ROUTER_INIT, maxStreamWindow }, 60_000)))
+    const [[s], [r]] = await Promise.all(
+      [sender, receiver].map((p) =>
+        p.call<Array<{ peerId: string; addrs: string[] }>>('start', { count: 1, kind, init: BENCH_ROUTER_INIT, maxStreamWindow }, 60_000),
+      ),
+    )
     await sender.call('dial', { edges: [[0, r.addrs[0]]] }, 40_000)
-    if (kind === 'router' && !(await receiver.call<boolean>('wait-connected', { node: 0, peers: [s.peerId], timeoutMs: 15_000 }, 20_000))) throw new Error('receiver never saw the sender Connected')
+    if (kind === 'router' && !(await receiver.call<boolean>('wait-connected', { node: 0, peers: [s.peerId], timeoutMs: 15_000 }, 20_000)))
+      throw new Error('receiver never saw the sender Connected')
     return { sender, receiver, senderId: s.peerId, receiverId: r.peerId, close }
   } catch (err) {
     await close()
@@ -91,8 +100,16 @@ async function cpcPair(suite: string, o: BenchOptions, kind: 'router' | 'channel
 
 async function transfer(pair: CpcPair, count: number, size: number, priority: Priority, timeoutMs: number): Promise<number> {
   await pair.receiver.call('reset')
-  const delivered = pair.receiver.call<{ delivered: number; lastWall: number }>('wait-delivered', { node: 0, count, timeoutMs }, timeoutMs + 5000)
-  const { startWall } = await pair.sender.call<{ startWall: number }>('send-many', { node: 0, to: pair.receiverId, count, size, priority }, timeoutMs)
+  const delivered = pair.receiver.call<{ delivered: number; lastWall: number }>(
+    'wait-delivered',
+    { node: 0, count, timeoutMs },
+    timeoutMs + 5000,
+  )
+  const { startWall } = await pair.sender.call<{ startWall: number }>(
+    'send-many',
+    { node: 0, to: pair.receiverId, count, size, priority },
+    timeoutMs,
+  )
   const d = await delivered
   if (d.delivered < count) throw new Error(`only ${d.delivered} of ${count} messages delivered in ${timeoutMs} ms`)
   return (d.lastWall - startWall) / 1000
@@ -132,8 +149,16 @@ export const ours: Ours = {
     try {
       const run = async (count: number) => {
         await pair.receiver.call('reset')
-        const delivered = pair.receiver.call<{ delivered: number; lastWall: number }>('wait-delivered', { node: 0, count, timeoutMs: 60_000, channel: true }, 65_000)
-        const { startWall } = await pair.sender.call<{ startWall: number }>('channel-send', { node: 0, to: pair.receiverId, count, batch: 64 }, 60_000)
+        const delivered = pair.receiver.call<{ delivered: number; lastWall: number }>(
+          'wait-delivered',
+          { node: 0, count, timeoutMs: 60_000, channel: true },
+          65_000,
+        )
+        const { startWall } = await pair.sender.call<{ startWall: number }>(
+          'channel-send',
+          { node: 0, to: pair.receiverId, count, batch: 64 },
+          60_000,
+        )
         const d = await delivered
         if (d.delivered < count) throw new Error(`only ${d.delivered} of ${count} CONTROL frames arrived`)
         return count / ((d.lastWall - startWall) / 1000)
@@ -152,9 +177,20 @@ export const ours: Ours = {
       const args = { node: 0, to: pair.receiverId, probeIntervalMs: o.probeIntervalMs, lowSize: 16 * 1024 }
       await pair.sender.call('probe', { ...args, probes: 20, floodBytes: 0 }, 30_000)
       const idle = await pair.sender.call<{ rttMs: number[] }>('probe', { ...args, probes: o.probes, floodBytes: 0 }, 60_000)
-      const flood = await pair.sender.call<{ rttMs: number[]; lowMBps: number; shed: number }>('probe', { ...args, probes: o.probes, floodBytes: o.floodBytes }, 120_000)
+      const flood = await pair.sender.call<{ rttMs: number[]; lowMBps: number; shed: number }>(
+        'probe',
+        { ...args, probes: o.probes, floodBytes: o.floodBytes },
+        120_000,
+      )
       if (flood.rttMs.length < o.probes) throw new Error(`${o.probes - flood.rttMs.length} HIGH probes lost under the flood`)
-      return { idle50: percentile(idle.rttMs, 50), idle99: percentile(idle.rttMs, 99), flood50: percentile(flood.rttMs, 50), flood99: percentile(flood.rttMs, 99), lowMBps: flood.lowMBps, shed: flood.shed }
+      return {
+        idle50: percentile(idle.rttMs, 50),
+        idle99: percentile(idle.rttMs, 99),
+        flood50: percentile(flood.rttMs, 50),
+        flood99: percentile(flood.rttMs, 99),
+        lowMBps: flood.lowMBps,
+        shed: flood.shed,
+      }
     } finally {
       await pair.close()
     }
@@ -162,16 +198,34 @@ export const ours: Ours = {
 
   /** Broadcast scope all from node 0 in the same seeded topology as the flooding baseline. */
   async p5(o) {
-    const net = await startNetwork({ n: o.n, procs: o.quick ? 2 : 3, degree: o.degree, seed: o.seed, role: 'cpc', startArgs: { init: BENCH_ROUTER_INIT }, name: 'p5cpc', signal: o.signal, profile: o.profile })
+    const net = await startNetwork({
+      n: o.n,
+      procs: o.quick ? 2 : 3,
+      degree: o.degree,
+      seed: o.seed,
+      role: 'cpc',
+      startArgs: { init: BENCH_ROUTER_INIT },
+      name: 'p5cpc',
+      signal: o.signal,
+      profile: o.profile,
+    })
     try {
       // Every node must see each neighbor Connected before the first broadcast (inbound side too).
       for (const [i, nd] of net.nodes.entries()) {
-        const ok = await nd.proc.call<boolean>('wait-connected', { node: nd.local, peers: net.neighbors[i].map((j) => net.nodes[j].peerId), timeoutMs: 15_000 }, 20_000)
+        const ok = await nd.proc.call<boolean>(
+          'wait-connected',
+          { node: nd.local, peers: net.neighbors[i].map((j) => net.nodes[j].peerId), timeoutMs: 15_000 },
+          20_000,
+        )
         if (!ok) throw new Error(`node ${i} never saw all its neighbors Connected`)
       }
       await Promise.all(net.procs.map((p) => p.call('reset')))
       const origin = net.nodes[0]
-      const { sentAt } = await origin.proc.call<{ sentAt: Record<string, number> }>('broadcast', { node: origin.local, count: o.messages, size: o.size, intervalMs: o.intervalMs }, 60_000)
+      const { sentAt } = await origin.proc.call<{ sentAt: Record<string, number> }>(
+        'broadcast',
+        { node: origin.local, count: o.messages, size: o.size, intervalMs: o.intervalMs },
+        60_000,
+      )
       type S = { delivered: Record<string, number>; dupsDelivered: number; framesSent: number }
       let stats: S[] = []
       const until = Date.now() + 10_000
@@ -183,10 +237,21 @@ export const ours: Ours = {
       }
       // Ids are origin/nonce strings here; broadcastFigures wants numbers: map them.
       const ids = Object.keys(sentAt)
-      const num = (d: Record<string, number>) => Object.fromEntries(Object.entries(d).filter(([k]) => ids.includes(k)).map(([k, v]) => [ids.indexOf(k), v]))
+      const num = (d: Record<string, number>) =>
+        Object.fromEntries(
+          Object.entries(d)
+            .filter(([k]) => ids.includes(k))
+            .map(([k, v]) => [ids.indexOf(k), v]),
+        )
       const numSent = Object.fromEntries(ids.map((k, i) => [i, sentAt[k]]))
       const dups = stats.reduce((a, s) => a + s.dupsDelivered, 0)
-      return broadcastFigures(o.n, 0, numSent, stats.map((s) => ({ delivered: num(s.delivered), dupsReceived: 0, framesSent: s.framesSent })), dups)
+      return broadcastFigures(
+        o.n,
+        0,
+        numSent,
+        stats.map((s) => ({ delivered: num(s.delivered), dupsReceived: 0, framesSent: s.framesSent })),
+        dups,
+      )
     } finally {
       await net.close()
     }

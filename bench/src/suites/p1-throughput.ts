@@ -31,11 +31,20 @@ export async function p1(opts: BenchOptions): Promise<Row[]> {
   const note = `${mib} MiB one way, sender and receiver in separate processes, median of ${rounds} alternating round(s)`
   const rows: Row[] = [
     { id: 'P1.tcp', what: `raw Node TCP, ${mib} MiB in 64 KiB writes`, value: tcpRate, unit: 'MB/s', note },
-    versus('P1.libp2p', `bare libp2p stream (tcp+noise+yamux), ${mib} MiB in 64 KiB sends`, libRate, 'MB/s', { what: 'raw TCP', value: tcpRate }),
+    versus('P1.libp2p', `bare libp2p stream (tcp+noise+yamux), ${mib} MiB in 64 KiB sends`, libRate, 'MB/s', {
+      what: 'raw TCP',
+      value: tcpRate,
+    }),
   ]
   const cpc = await guard(ours.p1?.({ ...opts, bytes, rounds }))
   const baseline = { what: 'bare libp2p', value: libRate }
   const what = `cpc-net NetworkHandler.sendMessage, ${mib} MiB EVENT (chunked, signed, incompressible)`
-  rows.push(cpc instanceof Error ? errorRow('P1', what, cpc) : cpc === undefined ? missing('P1', what, 'pending', { unit: 'MB/s', baseline, target: '>= 0.85x', note: 'needs NetworkHandler (@cpc/network)' }) : versus('P1', what, cpc, 'MB/s', baseline, 0.85))
+  rows.push(
+    cpc instanceof Error
+      ? errorRow('P1', what, cpc)
+      : cpc === undefined
+        ? missing('P1', what, 'pending', { unit: 'MB/s', baseline, target: '>= 0.85x', note: 'needs NetworkHandler (@cpc/network)' })
+        : versus('P1', what, cpc, 'MB/s', baseline, 0.85),
+  )
   return rows
 }

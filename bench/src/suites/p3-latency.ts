@@ -22,7 +22,11 @@ export async function p3(opts: BenchOptions): Promise<Row[]> {
   let fifo: FifoResult
   try {
     await pair.sender.call('fifo', { addr: pair.addr, probes: 20, probeIntervalMs: 1, queueBytes: 0, lowSize: 16 * 1024 }, 30_000)
-    idle = await pair.sender.call<FifoResult>('fifo', { addr: pair.addr, probes, probeIntervalMs, queueBytes: 0, lowSize: 16 * 1024 }, 60_000)
+    idle = await pair.sender.call<FifoResult>(
+      'fifo',
+      { addr: pair.addr, probes, probeIntervalMs, queueBytes: 0, lowSize: 16 * 1024 },
+      60_000,
+    )
     fifo = await pair.sender.call<FifoResult>('fifo', { addr: pair.addr, probes, probeIntervalMs, queueBytes, lowSize: 16 * 1024 }, 120_000)
   } finally {
     await pair.close()
@@ -30,9 +34,18 @@ export async function p3(opts: BenchOptions): Promise<Row[]> {
   const mib = queueBytes / 2 ** 20
   const idle99 = { what: 'idle p99', value: idle.p99 }
   const rows: Row[] = [
-    { id: 'P3.idle50', what: 'HIGH 256 B RTT, idle bare libp2p stream, p50', value: idle.p50, unit: 'ms', note: `${probes} probes every ${probeIntervalMs} ms; RTT = request + echo` },
+    {
+      id: 'P3.idle50',
+      what: 'HIGH 256 B RTT, idle bare libp2p stream, p50',
+      value: idle.p50,
+      unit: 'ms',
+      note: `${probes} probes every ${probeIntervalMs} ms; RTT = request + echo`,
+    },
     { id: 'P3.idle99', what: 'HIGH 256 B RTT, idle bare libp2p stream, p99', value: idle.p99, unit: 'ms' },
-    atMost('P3.fifo50', `HIGH RTT behind a LOW flood, plain FIFO (${mib} MiB bound), p50`, fifo.p50, 'ms', { what: 'idle p50', value: idle.p50 }),
+    atMost('P3.fifo50', `HIGH RTT behind a LOW flood, plain FIFO (${mib} MiB bound), p50`, fifo.p50, 'ms', {
+      what: 'idle p50',
+      value: idle.p50,
+    }),
     atMost('P3.fifo99', `HIGH RTT behind a LOW flood, plain FIFO (${mib} MiB bound), p99`, fifo.p99, 'ms', idle99),
     { id: 'P3.flood', what: 'LOW flood rate during the FIFO probes (link saturated)', value: fifo.lowMBps, unit: 'MB/s' },
   ]
@@ -40,16 +53,38 @@ export async function p3(opts: BenchOptions): Promise<Row[]> {
   if (r instanceof Error) {
     rows.push(errorRow('P3', 'cpc-net HIGH RTT through the Router', r))
   } else if (r === undefined) {
-    rows.push(missing('P3', 'cpc-net HIGH RTT behind a LOW flood, Router priority queues, p99', 'pending', { unit: 'ms', baseline: idle99, target: '<= 3.00x', note: 'needs Router' }))
+    rows.push(
+      missing('P3', 'cpc-net HIGH RTT behind a LOW flood, Router priority queues, p99', 'pending', {
+        unit: 'ms',
+        baseline: idle99,
+        target: '<= 3.00x',
+        note: 'needs Router',
+      }),
+    )
   } else {
     const ourIdle = { what: 'cpc idle p99', value: r.idle99 }
     rows.push(
-      atMost('P3.cpcidle50', 'cpc-net HIGH RTT, idle link (Router request/echo), p50', r.idle50, 'ms', { what: 'bare idle p50', value: idle.p50 }),
+      atMost('P3.cpcidle50', 'cpc-net HIGH RTT, idle link (Router request/echo), p50', r.idle50, 'ms', {
+        what: 'bare idle p50',
+        value: idle.p50,
+      }),
       atMost('P3.cpcidle99', 'cpc-net HIGH RTT, idle link (Router request/echo), p99', r.idle99, 'ms', idle99),
-      atMost('P3.cpc50', `cpc-net HIGH RTT behind a LOW flood (${mib} MiB LOW backlog), p50`, r.flood50, 'ms', { what: 'cpc idle p50', value: r.idle50 }),
+      atMost('P3.cpc50', `cpc-net HIGH RTT behind a LOW flood (${mib} MiB LOW backlog), p50`, r.flood50, 'ms', {
+        what: 'cpc idle p50',
+        value: r.idle50,
+      }),
       atMost('P3', `cpc-net HIGH RTT behind a LOW flood (${mib} MiB LOW backlog), p99`, r.flood99, 'ms', ourIdle, 3),
-      atMost('P3.vsfifo', 'cpc-net HIGH p99 under flood vs plain FIFO p99 under flood', r.flood99, 'ms', { what: 'FIFO p99', value: fifo.p99 }),
-      { id: 'P3.cpcflood', what: 'cpc-net LOW flood rate during the probes', value: r.lowMBps, unit: 'MB/s', note: `${r.shed} LOW sends shed (and retried) by the router's load shedder` },
+      atMost('P3.vsfifo', 'cpc-net HIGH p99 under flood vs plain FIFO p99 under flood', r.flood99, 'ms', {
+        what: 'FIFO p99',
+        value: fifo.p99,
+      }),
+      {
+        id: 'P3.cpcflood',
+        what: 'cpc-net LOW flood rate during the probes',
+        value: r.lowMBps,
+        unit: 'MB/s',
+        note: `${r.shed} LOW sends shed (and retried) by the router's load shedder`,
+      },
     )
     if (!opts.quick) {
       // The experiment behind docs/benchmarks.md's P3 finding: the backlog the HIGH probes wait
@@ -59,8 +94,22 @@ export async function p3(opts: BenchOptions): Promise<Row[]> {
       const w = await guard(ours.p3?.({ ...opts, probes, probeIntervalMs, floodBytes: queueBytes, maxStreamWindow: 256 * 1024 }))
       if (w instanceof Error) rows.push(errorRow('P3.win', 'cpc-net HIGH RTT, yamux window capped at 256 KiB', w))
       else if (w) {
-        rows.push(atMost('P3.win99', 'experiment: same, yamux stream window capped at 256 KiB, p99', w.flood99, 'ms', { what: 'its idle p99', value: w.idle99 }, 3))
-        rows.push(atMost('P3.win50', 'experiment: same, yamux stream window capped at 256 KiB, p50', w.flood50, 'ms', { what: 'its idle p50', value: w.idle50 }))
+        rows.push(
+          atMost(
+            'P3.win99',
+            'experiment: same, yamux stream window capped at 256 KiB, p99',
+            w.flood99,
+            'ms',
+            { what: 'its idle p99', value: w.idle99 },
+            3,
+          ),
+        )
+        rows.push(
+          atMost('P3.win50', 'experiment: same, yamux stream window capped at 256 KiB, p50', w.flood50, 'ms', {
+            what: 'its idle p50',
+            value: w.idle50,
+          }),
+        )
       }
     }
   }

@@ -27,7 +27,13 @@ export interface BroadcastFigures {
   maxTimeTo100Ms: number
 }
 
-export function broadcastFigures(n: number, origin: number, sentAt: Record<number, number>, stats: Stats[], dupsDelivered = 0): BroadcastFigures {
+export function broadcastFigures(
+  n: number,
+  origin: number,
+  sentAt: Record<number, number>,
+  stats: Stats[],
+  dupsDelivered = 0,
+): BroadcastFigures {
   const ids = Object.keys(sentAt).map(Number)
   let delivered = 0
   const times: number[] = []
@@ -61,12 +67,24 @@ export async function p5(opts: BenchOptions): Promise<Row[]> {
   const messages = opts.quick ? 10 : 100
   const size = 1024
   const intervalMs = opts.quick ? 5 : 20
-  const net = await startNetwork({ n, procs: opts.quick ? 2 : 3, degree: P5_DEGREE, seed: P5_SEED, name: 'p5', signal: opts.signal, profile: opts.profile })
+  const net = await startNetwork({
+    n,
+    procs: opts.quick ? 2 : 3,
+    degree: P5_DEGREE,
+    seed: P5_SEED,
+    name: 'p5',
+    signal: opts.signal,
+    profile: opts.profile,
+  })
   let flood: BroadcastFigures
   try {
     await Promise.all(net.procs.map((p) => p.call('flood-open', {}, 30_000)))
     const origin = 0
-    const { sentAt } = await net.nodes[origin].proc.call<{ sentAt: Record<number, number> }>('flood-publish', { node: net.nodes[origin].local, count: messages, size, intervalMs, base: 1 }, 60_000)
+    const { sentAt } = await net.nodes[origin].proc.call<{ sentAt: Record<number, number> }>(
+      'flood-publish',
+      { node: net.nodes[origin].local, count: messages, size, intervalMs, base: 1 },
+      60_000,
+    )
     // Wait until every node has every message (or 10 s after the last publish).
     const until = Date.now() + 10_000
     let stats: Stats[] = []
@@ -84,24 +102,69 @@ export async function p5(opts: BenchOptions): Promise<Row[]> {
   const note = `${n} nodes in ${net.procs.length} processes, random ${P5_DEGREE}-regular graph (seed ${P5_SEED}), ${messages} x ${size} B from node 0 every ${intervalMs} ms`
   const rows: Row[] = [
     { id: 'P5.fl.deliv', what: 'flooding over bare libp2p: delivery ratio', value: flood.deliveryRatio, unit: '', note },
-    { id: 'P5.fl.dup', what: 'flooding: duplicates received and dropped, per node per message', value: flood.dupsReceivedPerNode, unit: '' },
+    {
+      id: 'P5.fl.dup',
+      what: 'flooding: duplicates received and dropped, per node per message',
+      value: flood.dupsReceivedPerNode,
+      unit: '',
+    },
     { id: 'P5.fl.tx', what: 'flooding: transmissions per node per message', value: flood.txPerNode, unit: '' },
-    { id: 'P5.fl.t100', what: 'flooding: time to 100% (median over messages)', value: flood.timeTo100Ms, unit: 'ms', note: `max over messages ${flood.maxTimeTo100Ms.toFixed(1)} ms` },
+    {
+      id: 'P5.fl.t100',
+      what: 'flooding: time to 100% (median over messages)',
+      value: flood.timeTo100Ms,
+      unit: 'ms',
+      note: `max over messages ${flood.maxTimeTo100Ms.toFixed(1)} ms`,
+    },
   ]
   const r = await guard(ours.p5?.({ ...opts, n, messages, size, intervalMs, seed: P5_SEED, degree: P5_DEGREE }))
   if (r instanceof Error) {
     rows.push(errorRow('P5', 'cpc-net broadcast All', r))
   } else if (!r) {
-    const pending = (id: string, what: string, target: string, unit = '', baseline?: { what: string; value: number }) => missing(id, what, 'pending', { unit, target, baseline, note: id === 'P5.deliv' ? 'needs Router broadcast (scope all) / NetworkHandler' : undefined })
+    const pending = (id: string, what: string, target: string, unit = '', baseline?: { what: string; value: number }) =>
+      missing(id, what, 'pending', {
+        unit,
+        target,
+        baseline,
+        note: id === 'P5.deliv' ? 'needs Router broadcast (scope all) / NetworkHandler' : undefined,
+      })
     rows.push(pending('P5.deliv', 'cpc-net broadcast All: delivery ratio', '= 1.00'))
     rows.push(pending('P5.dup', 'cpc-net broadcast All: duplicates delivered to the app', '= 0'))
-    rows.push(pending('P5.tx', 'cpc-net broadcast All: transmissions per node per message', '<= 8', '', { what: 'flooding', value: flood.txPerNode }))
+    rows.push(
+      pending('P5.tx', 'cpc-net broadcast All: transmissions per node per message', '<= 8', '', {
+        what: 'flooding',
+        value: flood.txPerNode,
+      }),
+    )
     rows.push(pending('P5.t100', 'cpc-net broadcast All: time to 100%', '< flooding', 'ms', { what: 'flooding', value: flood.timeTo100Ms }))
   } else {
-    rows.push({ id: 'P5.deliv', what: 'cpc-net broadcast All: delivery ratio', value: r.deliveryRatio, unit: '', target: '= 1.00', met: r.deliveryRatio === 1 })
-    rows.push({ id: 'P5.dup', what: 'cpc-net broadcast All: duplicates delivered to the app', value: r.dupsDelivered, unit: '', target: '= 0', met: r.dupsDelivered === 0 })
-    rows.push({ ...versus('P5.tx', 'cpc-net broadcast All: transmissions per node per message', r.txPerNode, '', { what: 'flooding', value: flood.txPerNode }), target: '<= 8', met: r.txPerNode <= 8 })
-    rows.push(atMost('P5.t100', 'cpc-net broadcast All: time to 100%', r.timeTo100Ms, 'ms', { what: 'flooding', value: flood.timeTo100Ms }, 1))
+    rows.push({
+      id: 'P5.deliv',
+      what: 'cpc-net broadcast All: delivery ratio',
+      value: r.deliveryRatio,
+      unit: '',
+      target: '= 1.00',
+      met: r.deliveryRatio === 1,
+    })
+    rows.push({
+      id: 'P5.dup',
+      what: 'cpc-net broadcast All: duplicates delivered to the app',
+      value: r.dupsDelivered,
+      unit: '',
+      target: '= 0',
+      met: r.dupsDelivered === 0,
+    })
+    rows.push({
+      ...versus('P5.tx', 'cpc-net broadcast All: transmissions per node per message', r.txPerNode, '', {
+        what: 'flooding',
+        value: flood.txPerNode,
+      }),
+      target: '<= 8',
+      met: r.txPerNode <= 8,
+    })
+    rows.push(
+      atMost('P5.t100', 'cpc-net broadcast All: time to 100%', r.timeTo100Ms, 'ms', { what: 'flooding', value: flood.timeTo100Ms }, 1),
+    )
   }
   return rows
 }

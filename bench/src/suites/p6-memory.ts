@@ -40,7 +40,9 @@ export async function measureMemory(role: 'mesh' | 'handler', opts: BenchOptions
     const idle = await hub.call<Mem>('memory')
     const half = opts.clients / clientProcs.length
     await Promise.all(clientProcs.map((p) => p.call('start', { count: half }, 60_000)))
-    await Promise.all(clientProcs.map((p) => p.call('dial', { edges: Array.from({ length: half }, (_, i) => [i, h.addrs[0]]), concurrency: 4 }, 60_000)))
+    await Promise.all(
+      clientProcs.map((p) => p.call('dial', { edges: Array.from({ length: half }, (_, i) => [i, h.addrs[0]]), concurrency: 4 }, 60_000)),
+    )
     await settle(settleMs)
     const hubAfter = await hub.call<Mem>('memory')
     const connected = (await hub.call<{ perNode: number[] }>('connections')).perNode[0]
@@ -49,7 +51,17 @@ export async function measureMemory(role: 'mesh' | 'handler', opts: BenchOptions
     await Promise.all([hub.kill(), ...clientProcs.map((p) => p.kill())])
   }
   const procs = opts.quick ? 1 : 4
-  const net = await startNetwork({ n: opts.many, procs, degree: 4, seed: 42, role, name: `p6-${role}-many`, signal: opts.signal, profile: opts.profile, tolerant: true })
+  const net = await startNetwork({
+    n: opts.many,
+    procs,
+    degree: 4,
+    seed: 42,
+    role,
+    name: `p6-${role}-many`,
+    signal: opts.signal,
+    profile: opts.profile,
+    tolerant: true,
+  })
   try {
     await settle(settleMs)
     const mems = await Promise.all(net.procs.map((p) => p.call<Mem>('memory')))
@@ -64,9 +76,27 @@ export async function p6(opts: BenchOptions): Promise<Row[]> {
   const bare = await measureMemory('mesh', o)
   const rows: Row[] = [
     { id: 'P6.node', what: 'Node process with libp2p modules loaded, no node (RSS)', value: bare.empty.rssMiB, unit: 'MiB' },
-    { id: 'P6.bare', what: 'idle bare libp2p node, own process (RSS after GC)', value: bare.idle.rssMiB, unit: 'MiB', note: `heap ${bare.idle.heapMiB.toFixed(1)} MiB` },
-    { id: 'P6.bconn', what: `bare libp2p hub: RSS growth per inbound connection (${bare.connected} clients)`, value: bare.perConnMiB, unit: 'MiB', note: `hub RSS ${bare.idle.rssMiB.toFixed(1)} -> ${bare.hubAfter.rssMiB.toFixed(1)} MiB` },
-    { id: 'P6.b100', what: `${o.many} bare nodes (4-regular graph) in ${bare.procs} processes: total RSS`, value: bare.manyMiB, unit: 'MiB', note: `${(bare.manyMiB / o.many).toFixed(1)} MiB per node, Node runtime included once per process; ${bare.failedDials} of ${o.many * 2} dials failed` },
+    {
+      id: 'P6.bare',
+      what: 'idle bare libp2p node, own process (RSS after GC)',
+      value: bare.idle.rssMiB,
+      unit: 'MiB',
+      note: `heap ${bare.idle.heapMiB.toFixed(1)} MiB`,
+    },
+    {
+      id: 'P6.bconn',
+      what: `bare libp2p hub: RSS growth per inbound connection (${bare.connected} clients)`,
+      value: bare.perConnMiB,
+      unit: 'MiB',
+      note: `hub RSS ${bare.idle.rssMiB.toFixed(1)} -> ${bare.hubAfter.rssMiB.toFixed(1)} MiB`,
+    },
+    {
+      id: 'P6.b100',
+      what: `${o.many} bare nodes (4-regular graph) in ${bare.procs} processes: total RSS`,
+      value: bare.manyMiB,
+      unit: 'MiB',
+      note: `${(bare.manyMiB / o.many).toFixed(1)} MiB per node, Node runtime included once per process; ${bare.failedDials} of ${o.many * 2} dials failed`,
+    },
   ]
   let r: MemFigures | undefined
   try {
@@ -77,13 +107,50 @@ export async function p6(opts: BenchOptions): Promise<Row[]> {
     return rows
   }
   if (!r) {
-    rows.push(missing('P6.idle', 'cpc-net idle NetworkHandler node (RSS)', 'pending', { unit: 'MiB', baseline: { what: 'bare node', value: bare.idle.rssMiB }, target: '<= 100 MiB', note: 'needs NetworkHandler (@cpc/network built)' }))
-    rows.push(missing('P6.conn', 'cpc-net RSS growth per connection', 'pending', { unit: 'MiB', baseline: { what: 'bare', value: bare.perConnMiB }, target: '<= 0.5 MiB' }))
-    rows.push(missing('P6.100', `${o.many} cpc-net nodes: total RSS`, 'pending', { unit: 'MiB', baseline: { what: 'bare', value: bare.manyMiB } }))
+    rows.push(
+      missing('P6.idle', 'cpc-net idle NetworkHandler node (RSS)', 'pending', {
+        unit: 'MiB',
+        baseline: { what: 'bare node', value: bare.idle.rssMiB },
+        target: '<= 100 MiB',
+        note: 'needs NetworkHandler (@cpc/network built)',
+      }),
+    )
+    rows.push(
+      missing('P6.conn', 'cpc-net RSS growth per connection', 'pending', {
+        unit: 'MiB',
+        baseline: { what: 'bare', value: bare.perConnMiB },
+        target: '<= 0.5 MiB',
+      }),
+    )
+    rows.push(
+      missing('P6.100', `${o.many} cpc-net nodes: total RSS`, 'pending', { unit: 'MiB', baseline: { what: 'bare', value: bare.manyMiB } }),
+    )
   } else {
-    rows.push({ ...atMost('P6.idle', 'cpc-net idle NetworkHandler node, own process (RSS after GC)', r.idle.rssMiB, 'MiB', { what: 'bare node', value: bare.idle.rssMiB }), target: '<= 100 MiB', met: r.idle.rssMiB <= 100, note: `heap ${r.idle.heapMiB.toFixed(1)} MiB; with @cpc/network loaded but no node ${r.empty.rssMiB.toFixed(1)} MiB (bare: ${bare.empty.rssMiB.toFixed(1)})` })
-    rows.push({ ...atMost('P6.conn', `cpc-net hub: RSS growth per inbound connection (${r.connected} bare clients)`, r.perConnMiB, 'MiB', { what: 'bare', value: bare.perConnMiB }), target: '<= 0.5 MiB', met: r.perConnMiB <= 0.5, note: `hub RSS ${r.idle.rssMiB.toFixed(1)} -> ${r.hubAfter.rssMiB.toFixed(1)} MiB` })
-    rows.push({ ...atMost('P6.100', `${o.many} NetworkHandler nodes (4-regular graph) in ${r.procs} processes: total RSS`, r.manyMiB, 'MiB', { what: 'bare', value: bare.manyMiB }), note: `${(r.manyMiB / o.many).toFixed(1)} MiB per node; ${r.failedDials} of ${o.many * 2} dials failed (Noise handshake timeouts on the loaded machine)` })
+    rows.push({
+      ...atMost('P6.idle', 'cpc-net idle NetworkHandler node, own process (RSS after GC)', r.idle.rssMiB, 'MiB', {
+        what: 'bare node',
+        value: bare.idle.rssMiB,
+      }),
+      target: '<= 100 MiB',
+      met: r.idle.rssMiB <= 100,
+      note: `heap ${r.idle.heapMiB.toFixed(1)} MiB; with @cpc/network loaded but no node ${r.empty.rssMiB.toFixed(1)} MiB (bare: ${bare.empty.rssMiB.toFixed(1)})`,
+    })
+    rows.push({
+      ...atMost('P6.conn', `cpc-net hub: RSS growth per inbound connection (${r.connected} bare clients)`, r.perConnMiB, 'MiB', {
+        what: 'bare',
+        value: bare.perConnMiB,
+      }),
+      target: '<= 0.5 MiB',
+      met: r.perConnMiB <= 0.5,
+      note: `hub RSS ${r.idle.rssMiB.toFixed(1)} -> ${r.hubAfter.rssMiB.toFixed(1)} MiB`,
+    })
+    rows.push({
+      ...atMost('P6.100', `${o.many} NetworkHandler nodes (4-regular graph) in ${r.procs} processes: total RSS`, r.manyMiB, 'MiB', {
+        what: 'bare',
+        value: bare.manyMiB,
+      }),
+      note: `${(r.manyMiB / o.many).toFixed(1)} MiB per node; ${r.failedDials} of ${o.many * 2} dials failed`,
+    })
   }
   return rows
 }
