@@ -229,6 +229,12 @@ describe('PeerExchange: incoming announcements', () => {
     // b signs a message announcing a's record.
     await expect(pex.handle(b.peerId, signed(b, await announcement(a, ['g']), me.peerId))).rejects.toMatchObject({ code: 'ERR_INVALID_PEER_RECORD' })
     await expect(pex.handle(a.peerId, signed(a, await announcement(a, ['']), me.peerId))).rejects.toMatchObject({ code: 'ERR_MALFORMED_DISCOVERY_MESSAGE' })
+    // b's own entry carrying a's signed record: rejected, and b's groups are not recorded.
+    const forged = await announcement(a, ['forged'])
+    if (forged.kind?.$case !== 'announce') throw new Error('expected an announce')
+    forged.kind.value.self!.peerId = b.peerId.toMultihash().bytes
+    await expect(pex.handle(b.peerId, signed(b, forged, me.peerId))).rejects.toMatchObject({ code: 'ERR_INVALID_PEER_RECORD' })
+    expect(directory.members(['forged'])).toEqual([])
     pex.stop()
   })
 })

@@ -232,12 +232,13 @@ export class PeerExchange {
         if (self === undefined) return
         if (!bytesEqual(self.peerId, peerBytes)) throw new InvalidPeerRecordError('Announcement of another peer')
         checkGroupNames(kind.value.groups, (msg) => new MalformedDiscoveryMessageError(msg))
-        // The groups are the sender's own claim, authenticated by the message signature.
-        this.components.groups?.setMemberships(peer, kind.value.groups)
+        // A forged record rejects the whole announcement, groups included.
         const verified = await verifyPeerInfo(self, this.init.allowUnsignedRecords)
-        if (verified === undefined) return
-        if (!verified.peerId.equals(peer)) throw new InvalidPeerRecordError('Announcement of another peer')
-        await this.accept([verified], peer)
+        if (verified !== undefined && !verified.peerId.equals(peer)) throw new InvalidPeerRecordError('Announcement of another peer')
+        // The groups are the sender's own claim, authenticated by the message signature, so they
+        // count even when the announcement carries no record.
+        this.components.groups?.setMemberships(peer, kind.value.groups)
+        if (verified !== undefined) await this.accept([verified], peer)
       }
     }
   }
