@@ -7,7 +7,7 @@ import type { RouterInit } from '@cpc/router'
 import { median, type BenchOptions } from '../harness.js'
 import { percentile } from '../roles/framing.js'
 import { RoleProcess } from '../proc.js'
-import { broadcastFigures, type BroadcastFigures } from './p5-broadcast.js'
+import { broadcastFigures, hops, type BroadcastFigures } from './p5-broadcast.js'
 import { startNetwork } from './network.js'
 
 const unlimited = { ratePerSec: 1e9, burst: 1e9 }
@@ -251,6 +251,7 @@ export const ours: Ours = {
         numSent,
         stats.map((s) => ({ delivered: num(s.delivered), dupsReceived: 0, framesSent: s.framesSent })),
         dups,
+        hops(net.neighbors, 0),
       )
     } finally {
       await net.close()
