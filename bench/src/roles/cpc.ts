@@ -16,7 +16,8 @@ import type { Libp2p } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { ConnectionManager, CpcChannel } from '@cpc/connection-manager'
 import { CpcMessage, MessageSigner, MessageType, MessageVerifier, NonceGenerator, PeerState, Priority, encodeFrame } from '@cpc/protocol'
-import { MessageShedError, Outbox, Router, type RouterInit } from '@cpc/router'
+import { MessageShedError, Outbox, Router, createRouterMetrics, type RouterInit, type RouterMetrics } from '@cpc/router'
+import { Registry } from 'prom-client'
 import { createBareNode } from './bare-node.js'
 import { wallMs } from './framing.js'
 import { memory, onExit, serve } from './serve.js'
@@ -46,12 +47,13 @@ interface Stack {
   lastDeliveryWall: number
   channelMessages: number
   waiters: Array<() => void>
+  metrics?: RouterMetrics
   onMessage?: (d: Delivered) => void
 }
 
 const stacks: Stack[] = []
 
-async function build(kind: 'router' | 'channel', init: RouterInit, maxStreamWindow?: number): Promise<Stack> {
+async function build(kind: 'router' | 'channel', init: RouterInit, maxStreamWindow?: number, withMetrics = false): Promise<Stack> {
   const privateKey = await generateKeyPair('Ed25519')
   const libp2p = await createBareNode({ privateKey, maxStreamWindow })
   const channel = new CpcChannel({ libp2p: libp2p as never }, init.maxFrameBytes === undefined ? {} : { maxFrameBytes: init.maxFrameBytes })
@@ -87,7 +89,10 @@ async function build(kind: 'router' | 'channel', init: RouterInit, maxStreamWind
     const outbox = new Outbox({}, { location: s.temp })
     await outbox.open()
     await cm.start()
-    const router = new Router({ peerId: libp2p.peerId, channel, connectionManager: cm, signer, verifier, nonces, outbox }, init)
+    // Metrics only where a figure needs them (P5 counts drops): NetworkHandler has none without a registry.
+    const metrics = withMetrics ? createRouterMetrics(new Registry()) : undefined
+    s.metrics = metrics
+    const router = new Router({ peerId: libp2p.peerId, channel, connectionManager: cm, signer, verifier, nonces, outbox, metrics }, init)
     router.addEventListener('message', (evt) => {
       const d = evt.detail as unknown as Delivered
       const key = `${d.origin}/${d.nonce}`
@@ -110,9 +115,10 @@ async function start(args: {
   kind?: 'router' | 'channel'
   init?: RouterInit
   maxStreamWindow?: number
+  metrics?: boolean
 }): Promise<Array<{ peerId: string; addrs: string[] }>> {
   const created = await Promise.all(
-    Array.from({ length: args.count }, () => build(args.kind ?? 'router', args.init ?? {}, args.maxStreamWindow)),
+    Array.from({ length: args.count }, () => build(args.kind ?? 'router', args.init ?? {}, args.maxStreamWindow, args.metrics)),
   )
   stacks.push(...created)
   return created.map((s) => ({ peerId: s.libp2p.peerId.toString(), addrs: s.libp2p.getMultiaddrs().map(String) }))
@@ -340,8 +346,28 @@ async function broadcast(args: {
   return { sentAt }
 }
 
-function stats(): Array<{ delivered: Record<string, number>; dupsDelivered: number; framesSent: number }> {
-  return stacks.map((s) => ({ delivered: Object.fromEntries(s.delivered), dupsDelivered: s.dupsDelivered, framesSent: s.framesSent }))
+/** Router drops by reason (needs start with metrics: true). */
+async function drops(s: Stack): Promise<Record<string, number>> {
+  if (!s.metrics) return {}
+  const out: Record<string, number> = {}
+  for (const v of (await s.metrics.dropped.get()).values) {
+    const key = `${String(v.labels.reason)}/${String(v.labels.priority)}`
+    out[key] = (out[key] ?? 0) + v.value
+  }
+  return out
+}
+
+async function stats(): Promise<
+  Array<{ delivered: Record<string, number>; dupsDelivered: number; framesSent: number; drops: Record<string, number> }>
+> {
+  return Promise.all(
+    stacks.map(async (s) => ({
+      delivered: Object.fromEntries(s.delivered),
+      dupsDelivered: s.dupsDelivered,
+      framesSent: s.framesSent,
+      drops: await drops(s),
+    })),
+  )
 }
 
 async function stopStack(s: Stack): Promise<void> {

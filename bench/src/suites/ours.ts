@@ -204,7 +204,7 @@ export const ours: Ours = {
       degree: o.degree,
       seed: o.seed,
       role: 'cpc',
-      startArgs: { init: BENCH_ROUTER_INIT },
+      startArgs: { init: BENCH_ROUTER_INIT, metrics: true },
       name: 'p5cpc',
       signal: o.signal,
       profile: o.profile,
@@ -226,7 +226,7 @@ export const ours: Ours = {
         { node: origin.local, count: o.messages, size: o.size, intervalMs: o.intervalMs },
         60_000,
       )
-      type S = { delivered: Record<string, number>; dupsDelivered: number; framesSent: number }
+      type S = { delivered: Record<string, number>; dupsDelivered: number; framesSent: number; drops: Record<string, number> }
       let stats: S[] = []
       const until = Date.now() + 10_000
       for (;;) {
@@ -245,7 +245,9 @@ export const ours: Ours = {
         )
       const numSent = Object.fromEntries(ids.map((k, i) => [i, sentAt[k]]))
       const dups = stats.reduce((a, s) => a + s.dupsDelivered, 0)
-      return broadcastFigures(
+      const drops: Record<string, number> = {}
+      for (const s of stats) for (const [k, v] of Object.entries(s.drops)) drops[k] = (drops[k] ?? 0) + v
+      const figures = broadcastFigures(
         o.n,
         0,
         numSent,
@@ -253,6 +255,7 @@ export const ours: Ours = {
         dups,
         hops(net.neighbors, 0),
       )
+      return { ...figures, drops }
     } finally {
       await net.close()
     }

@@ -27,6 +27,8 @@ export interface BroadcastFigures {
   maxTimeTo100Ms: number
   /** Median delivery latency of the nodes d hops from the origin, d = 1, 2, ... (ms). */
   byHopMs: number[]
+  /** Router drops by reason/priority, all nodes together (cpc-net only). */
+  drops?: Record<string, number>
 }
 
 /** Hop distance of every node from `origin` (breadth-first over the adjacency lists). */
@@ -188,7 +190,7 @@ export async function p5(opts: BenchOptions): Promise<Row[]> {
     })
     rows.push({
       ...atMost('P5.t100', 'cpc-net broadcast All: time to 100%', r.timeTo100Ms, 'ms', { what: 'flooding', value: flood.timeTo100Ms }, 1),
-      note: `max over messages ${r.maxTimeTo100Ms.toFixed(1)} ms; median latency at 1 / 2 / ... hops: ${fmtHops(r.byHopMs)}`,
+      note: `max over messages ${r.maxTimeTo100Ms.toFixed(1)} ms; median latency at 1 / 2 / ... hops: ${fmtHops(r.byHopMs)}; router drops: ${JSON.stringify(r.drops ?? {})}`,
     })
   }
   return rows
