@@ -1,9 +1,15 @@
 #!/usr/bin/env node
-// Debian packages the test suite uses for real network tests (network namespaces, iptables rules).
+// Debian packages the test suite uses for real network tests (network namespaces, iptables rules) and
+// for the deploy tests (Prometheus and promtool).
 // Installed when missing and we are root with apt-get; otherwise the tests that need them skip and say so.
 import { spawnSync } from 'node:child_process'
 
-export const SYSTEM_PACKAGES = [{ bin: 'iptables', pkg: 'iptables' }, { bin: 'ip', pkg: 'iproute2' }]
+export const SYSTEM_PACKAGES = [
+  { bin: 'iptables', pkg: 'iptables' },
+  { bin: 'ip', pkg: 'iproute2' },
+  // prometheus + promtool for deploy/test (promtool checks, a real Prometheus scraping a devnet).
+  { bin: 'promtool', pkg: 'prometheus' },
+]
 
 const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0
 

@@ -35,6 +35,11 @@ failedSteps += run(process.execPath, [path.join(root, 'tools/bench.mjs'), '--qui
 failedSteps += run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'lab/tsconfig.test.json']) === 0 ? 0 : 1
 failedSteps += run(process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), 'lab']) === 0 ? 0 : 1
 failedSteps += spawnSync(process.execPath, [path.join(root, 'tools/run-jest.mjs')], { cwd: path.join(root, 'lab'), stdio: 'inherit' }).status === 0 ? 0 : 1
+// deploy/ (not an Nx project): typechecked, linted, and its tests (compose file against the compose spec,
+// promtool, a real Prometheus scraping a devnet, dashboard and alert metric names) run through run-jest.
+failedSteps += run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'deploy/tsconfig.json']) === 0 ? 0 : 1
+failedSteps += run(process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), 'deploy']) === 0 ? 0 : 1
+failedSteps += spawnSync(process.execPath, [path.join(root, 'tools/run-jest.mjs')], { cwd: path.join(root, 'deploy'), stdio: 'inherit' }).status === 0 ? 0 : 1
 
 let passed = 0
 let failed = 0

@@ -3,6 +3,7 @@
 // The listener is CPC_METRICS_BIND when set (0.0.0.0 or :: is reached on loopback), otherwise the
 // role defaults 9464 (node), 9465 (bootstrap), 9466 (relay) are tried in turn: a HEALTHCHECK runs with
 // the container's env, which does not say which program the entrypoint started.
+/* global fetch */
 const TIMEOUT_MS = 3000
 
 function targets(bind) {

@@ -32,8 +32,13 @@ if (values.help) {
   process.exit(0)
 }
 const outDir = path.resolve(values.out ?? path.join(deployDir, 'identities'))
-const envFile = path.resolve(values['env-file'] ?? (values.out === undefined ? path.join(deployDir, '.env') : path.join(outDir, 'peer-ids.env')))
-const names = values.names.split(',').map((n) => n.trim()).filter((n) => n !== '')
+const envFile = path.resolve(
+  values['env-file'] ?? (values.out === undefined ? path.join(deployDir, '.env') : path.join(outDir, 'peer-ids.env')),
+)
+const names = values.names
+  .split(',')
+  .map((n) => n.trim())
+  .filter((n) => n !== '')
 for (const n of names) {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(n)) {
     process.stderr.write(`gen-identities: bad name '${n}' (lowercase letters, digits and '-')\n`)
@@ -60,7 +65,12 @@ for (const name of names) {
 }
 
 // Upsert NAME_PEER_ID=... lines, keeping every other line of the env file.
-const kept = fs.existsSync(envFile) ? fs.readFileSync(envFile, 'utf8').split('\n').filter((l) => l !== '') : []
+const kept = fs.existsSync(envFile)
+  ? fs
+      .readFileSync(envFile, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+  : []
 const ours = new Set(names.map(envName))
 const lines = kept.filter((l) => !ours.has(l.split('=', 1)[0]))
 for (const name of names) lines.push(`${envName(name)}=${ids[name]}`)
