@@ -23,7 +23,7 @@ export function ensureSystemPackages(list = SYSTEM_PACKAGES) {
   console.log(`system-deps: installing ${missing.map((m) => m.pkg).join(' ')} with apt-get`)
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
   spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env })
-  const r = spawnSync('apt-get', ['install', '-y', '-qq', ...missing.map((m) => m.pkg)], { stdio: 'inherit', env })
+  const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing.map((m) => m.pkg)], { stdio: 'inherit', env })
   return r.status === 0
 }
 
