@@ -48,6 +48,10 @@ interface Stack {
   channelMessages: number
   waiters: Array<() => void>
   metrics?: RouterMetrics
+  /** nonce → first time the channel decoded an EVENT with it (to split a hop into wire and router time). */
+  arrivals: Map<string, number>
+  /** Channel arrival → Router delivery, ms, per delivered message. */
+  inboundMs: number[]
   onMessage?: (d: Delivered) => void
 }
 
@@ -68,6 +72,8 @@ async function build(kind: 'router' | 'channel', init: RouterInit, maxStreamWind
     lastDeliveryWall: 0,
     channelMessages: 0,
     waiters: [],
+    arrivals: new Map(),
+    inboundMs: [],
   }
   // Count transmissions at the one place every outbound frame passes.
   const send = channel.send.bind(channel)
@@ -75,8 +81,11 @@ async function build(kind: 'router' | 'channel', init: RouterInit, maxStreamWind
     s.framesSent += Array.isArray(frames) ? frames.length : 1
     return send(peer, frames, options)
   }
-  channel.addEventListener('message', () => {
+  channel.addEventListener('message', (evt) => {
     s.channelMessages++
+    const m = evt.detail.message
+    if (kind === 'router' && m.messageType === MessageType.EVENT && !s.arrivals.has(String(m.nonce)))
+      s.arrivals.set(String(m.nonce), wallMs())
     if (kind === 'channel') for (const w of s.waiters.splice(0)) w()
   })
   await channel.start()
@@ -101,6 +110,8 @@ async function build(kind: 'router' | 'channel', init: RouterInit, maxStreamWind
       s.deliveredCount++
       s.deliveredBytes += d.payload.byteLength
       s.lastDeliveryWall = wallMs()
+      const arrived = s.arrivals.get(String(d.nonce))
+      if (arrived !== undefined) s.inboundMs.push(s.lastDeliveryWall - arrived)
       s.onMessage?.(d)
       for (const w of s.waiters.splice(0)) w()
     })
@@ -221,6 +232,8 @@ function reset(): void {
     s.deliveredBytes = 0
     s.channelMessages = 0
     s.framesSent = 0
+    s.arrivals.clear()
+    s.inboundMs = []
   }
 }
 
@@ -358,7 +371,13 @@ async function drops(s: Stack): Promise<Record<string, number>> {
 }
 
 async function stats(): Promise<
-  Array<{ delivered: Record<string, number>; dupsDelivered: number; framesSent: number; drops: Record<string, number> }>
+  Array<{
+    delivered: Record<string, number>
+    dupsDelivered: number
+    framesSent: number
+    drops: Record<string, number>
+    inboundMs: number[]
+  }>
 > {
   return Promise.all(
     stacks.map(async (s) => ({
@@ -366,6 +385,7 @@ async function stats(): Promise<
       dupsDelivered: s.dupsDelivered,
       framesSent: s.framesSent,
       drops: await drops(s),
+      inboundMs: s.inboundMs,
     })),
   )
 }

@@ -226,7 +226,13 @@ export const ours: Ours = {
         { node: origin.local, count: o.messages, size: o.size, intervalMs: o.intervalMs },
         60_000,
       )
-      type S = { delivered: Record<string, number>; dupsDelivered: number; framesSent: number; drops: Record<string, number> }
+      type S = {
+        delivered: Record<string, number>
+        dupsDelivered: number
+        framesSent: number
+        drops: Record<string, number>
+        inboundMs: number[]
+      }
       let stats: S[] = []
       const until = Date.now() + 10_000
       for (;;) {
@@ -255,7 +261,7 @@ export const ours: Ours = {
         dups,
         hops(net.neighbors, 0),
       )
-      return { ...figures, drops }
+      return { ...figures, drops, inboundMs: median(stats.flatMap((s) => s.inboundMs)) }
     } finally {
       await net.close()
     }

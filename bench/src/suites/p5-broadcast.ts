@@ -29,6 +29,8 @@ export interface BroadcastFigures {
   byHopMs: number[]
   /** Router drops by reason/priority, all nodes together (cpc-net only). */
   drops?: Record<string, number>
+  /** Median time from the channel decoding a message to the Router delivering it (cpc-net only). */
+  inboundMs?: number
 }
 
 /** Hop distance of every node from `origin` (breadth-first over the adjacency lists). */
@@ -190,7 +192,7 @@ export async function p5(opts: BenchOptions): Promise<Row[]> {
     })
     rows.push({
       ...atMost('P5.t100', 'cpc-net broadcast All: time to 100%', r.timeTo100Ms, 'ms', { what: 'flooding', value: flood.timeTo100Ms }, 1),
-      note: `max over messages ${r.maxTimeTo100Ms.toFixed(1)} ms; median latency at 1 / 2 / ... hops: ${fmtHops(r.byHopMs)}; router drops: ${JSON.stringify(r.drops ?? {})}`,
+      note: `max over messages ${r.maxTimeTo100Ms.toFixed(1)} ms; median latency at 1 / 2 / ... hops: ${fmtHops(r.byHopMs)}; router drops: ${JSON.stringify(r.drops ?? {})}; channel-to-delivery median ${r.inboundMs?.toFixed(2) ?? '-'} ms`,
     })
   }
   return rows
