@@ -12,6 +12,7 @@ import path from 'node:path'
 import { appsBuilt, pollUntil, startApp } from '../apps.js'
 import type { LabApp, PeerStateJson } from '../apps.js'
 import type { LabProcess, JsonLine } from '../process.js'
+import { FIXTURES } from '../probes.js'
 import { Lab } from '../topology.js'
 
 const PRIORITIES = ['low', 'medium', 'high'] as const
@@ -126,6 +127,7 @@ export async function partitionHeal(mode: PartitionMode = 'link-down'): Promise<
 
 export interface RelayRestartResult {
   ok: boolean
+  nodes: 'app' | 'fix'
   failure?: string
   /** relay ready → relay holds both reservations again (ms) */
   reservationsBackMs?: number
@@ -135,9 +137,14 @@ export interface RelayRestartResult {
   after: number
 }
 
-export async function relayRestart(opts: { limitMs?: number } = {}): Promise<RelayRestartResult> {
+/**
+ * nodes 'app': cpc-node processes (what ships). 'fix': NetworkHandlers with the proposed re-reserve
+ * fix for js-libp2p #3601 (fixtures/relay-rereserve-node.mjs).
+ */
+export async function relayRestart(opts: { limitMs?: number; nodes?: 'app' | 'fix' } = {}): Promise<RelayRestartResult> {
   const limit = opts.limitMs ?? 10_000
-  const res: RelayRestartResult = { ok: false, before: 0, after: 0 }
+  const nodes = opts.nodes ?? 'app'
+  const res: RelayRestartResult = { ok: false, nodes, before: 0, after: 0 }
   const why = appsBuilt()
   if (why != null) return { ...res, failure: why }
   const dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'cpclab-relay-'))
@@ -146,17 +153,27 @@ export async function relayRestart(opts: { limitMs?: number } = {}): Promise<Rel
   try {
     const relayInit = { dataDir: path.join(dataRoot, 'relay'), args: ['--address-scope', 'private'] }
     let relay = await startApp(lab, 'relay', 'relay', relayInit)
-    const viaRelay = ['--relay', relay.addr()]
-    const a = await startApp(lab, 'a', 'node', { dataDir: path.join(dataRoot, 'a'), args: [...NODE_ARGS, ...viaRelay] })
-    const b = await startApp(lab, 'b', 'node', { dataDir: path.join(dataRoot, 'b'), args: [...NODE_ARGS, ...viaRelay] })
+    let statusOk: () => boolean
+    if (nodes === 'app') {
+      const viaRelay = ['--relay', relay.addr()]
+      const a = await startApp(lab, 'a', 'node', { dataDir: path.join(dataRoot, 'a'), args: [...NODE_ARGS, ...viaRelay] })
+      const b = await startApp(lab, 'b', 'node', { dataDir: path.join(dataRoot, 'b'), args: [...NODE_ARGS, ...viaRelay] })
+      const one = (n: LabApp): boolean => Number(n.cli(['status']).json?.relayReservations ?? 0) >= 1
+      statusOk = () => one(a) && one(b)
+    } else {
+      const spawnFix = (h: string): LabProcess => lab.spawnNode(h, path.join(FIXTURES, 'relay-rereserve-node.mjs'), [JSON.stringify({ dataDir: path.join(dataRoot, h), relay: relay.addr(), fix: true })], { label: `fix@${h}` })
+      const procs = [spawnFix('a'), spawnFix('b')]
+      await Promise.all(procs.map((p) => p.waitFor((l) => l.event === 'ready', 30_000, 'ready')))
+      const last = (p: LabProcess): number => Number([...p.lines].reverse().find((l) => l.event === 'status')?.reservations ?? 0)
+      statusOk = () => procs.every((p) => last(p) >= 1)
+    }
     const held = (r: LabApp): number | undefined => {
       const v = r.metrics().get('cpc_relay_reservations')
       return v != null && v >= 2 ? v : undefined
     }
-    const statusOk = (n: LabApp): boolean => Number(n.cli(['status']).json?.relayReservations ?? 0) >= 1
     stage = 'reservations'
     res.before = await pollUntil('2 reservations on the relay', () => held(relay), 30_000)
-    await pollUntil('status shows reservations', () => (statusOk(a) && statusOk(b) ? true : undefined), 30_000)
+    await pollUntil('status shows reservations', () => (statusOk() ? true : undefined), 30_000)
 
     stage = 'kill relay'
     const oldId = relay.peerId
@@ -171,7 +188,7 @@ export async function relayRestart(opts: { limitMs?: number } = {}): Promise<Rel
         res.after = v
         res.reservationsBackMs = Date.now() - tReady
       }),
-      pollUntil('both nodes report a reservation', () => (statusOk(a) && statusOk(b) ? true : undefined), deadline, 250).then(() => {
+      pollUntil('both nodes report a reservation', () => (statusOk() ? true : undefined), deadline, 250).then(() => {
         res.statusBackMs = Date.now() - tReady
       }),
     ])
