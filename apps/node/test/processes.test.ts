@@ -84,6 +84,8 @@ describe('cpc-node and cpc-relay processes under traffic', () => {
     const sent0 = sample(first, 'cpc_router_bytes_sent_total') ?? 0
     const chan0 = sample(first, 'cpc_channel_bytes_total', { direction: 'out' }) ?? 0
     const queue0 = sample(first, 'cpc_router_queue_latency_seconds_count') ?? 0
+    const probesSent0 = sample(first, 'cpc_link_probes_total', { result: 'sent' }) ?? 0
+    const probesIn0 = sample(first, 'cpc_link_probes_total', { result: 'received' }) ?? 0
     const lat0 = sample(await scrape(a.metrics!), 'cpc_router_delivery_latency_seconds_count') ?? 0
 
     // Bounded traffic: batches of sends until the ping RTT histogram has new samples (pings every ~1 s).
@@ -95,7 +97,8 @@ describe('cpc-node and cpc-relay processes under traffic', () => {
           sent++
         }
         const text = await scrape(b.metrics!)
-        return (sample(text, 'cpc_link_rtt_seconds_count') ?? 0) > rtt0 && received.length > 0 ? text : undefined
+        const probed = (sample(text, 'cpc_link_probes_total', { result: 'received' }) ?? 0) > probesIn0
+        return (sample(text, 'cpc_link_rtt_seconds_count') ?? 0) > rtt0 && probed && received.length > 0 ? text : undefined
       },
       20_000,
       'RTT samples and deliveries',
@@ -106,7 +109,10 @@ describe('cpc-node and cpc-relay processes under traffic', () => {
     // receiver's delivery latency is checked below).
     expect(sample(second, 'cpc_link_rtt_seconds_count')!).toBeGreaterThan(rtt0)
     expect(sample(second, 'cpc_router_queue_latency_seconds_count')!).toBeGreaterThan(queue0)
-    // Loss: the loss ratio gauge is exported (0 on loopback) with its pings counter.
+    // Loss: the measurement behind the ratio moves (UDP probes sent and received between scrapes);
+    // the ratio itself is 0 on loopback (real drops are the lab's loss scenario).
+    expect(sample(second, 'cpc_link_probes_total', { result: 'sent' })!).toBeGreaterThan(probesSent0)
+    expect(sample(second, 'cpc_link_probes_total', { result: 'received' })!).toBeGreaterThan(probesIn0)
     expect(sample(second, 'cpc_link_loss_ratio', { stat: 'max' })).toBeDefined()
     expect(sample(second, 'cpc_link_loss_ratio', { stat: 'max' })!).toBeGreaterThanOrEqual(0)
     expect(sample(second, 'cpc_link_pings_total', { result: 'sent' })!).toBeGreaterThan(0)
