@@ -2,6 +2,7 @@
 // the baseline every cpc-net figure is held against. Defaults everywhere except what loopback needs.
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { gossipsub, type GossipsubOpts } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
@@ -16,6 +17,8 @@ export interface BareNodeOptions {
   privateKey?: PrivateKey
   /** yamux's per-stream receive window cap (default 16 MiB): how much can be in flight per stream. */
   maxStreamWindow?: number
+  /** Adds @libp2p/gossipsub as the `pubsub` service with these options (P5's peer-system baseline). */
+  gossipsub?: Partial<GossipsubOpts>
 }
 
 export async function createBareNode(opts: BareNodeOptions = {}): Promise<Libp2p> {
@@ -24,6 +27,7 @@ export async function createBareNode(opts: BareNodeOptions = {}): Promise<Libp2p
     // Default 1 races kad-dht's own pings (LIBP2P_NOTES.md).
     ping: ping({ maxOutboundStreams: 4 }),
   }
+  if (opts.gossipsub) services.pubsub = gossipsub(opts.gossipsub)
   if (opts.dht) services.dht = kadDHT({ protocol: KAD_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper })
   return createLibp2p({
     ...(opts.privateKey ? { privateKey: opts.privateKey } : {}),

@@ -1,10 +1,11 @@
 // Role "mesh": several bare libp2p nodes in one process, one part of a multi-process network. The
 // runner spreads N nodes over a few of these, hands each the edges to dial, then runs a flooding
-// broadcast (P5 baseline), kad-dht lookups (P4 context) or memory readings (P6).
+// broadcast or real gossipsub (P5 baselines), kad-dht lookups (P4 context) or memory readings (P6).
 import '@cpc/observability/node-compat'
 import crypto from 'node:crypto'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
+import type { GossipSub, GossipsubOpts, Message } from '@libp2p/gossipsub'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { createBareNode, send, toBytes } from './bare-node.js'
 import { Decoder, frame, wallMs } from './framing.js'
@@ -29,6 +30,67 @@ interface Flood {
 const nodes: Libp2p[] = []
 const floods: Flood[] = []
 
+/** The topic every gossipsub node subscribes to (P5 baseline). */
+export const GS_TOPIC = 'cpc-bench-p5'
+
+/** One gossipsub node's counters, read straight off the router (no app-level forwarding). */
+interface Gossip {
+  pubsub: GossipSub
+  /** message id (first 4 bytes of data) -> first app delivery wall time */
+  delivered: Map<number, number>
+  /** app deliveries of an id already delivered (gossipsub dedups by msg id, so 0 expected) */
+  dupsDelivered: number
+  /** every message copy that reached handleReceivedMessage (first copies + duplicates) */
+  received: number
+  /** RPCs written to a peer's outbound stream (messages, IDONTWANT, IHAVE/IWANT, GRAFT/PRUNE, subscriptions) */
+  rpcs: number
+  /** of those, RPCs that carry at least one message */
+  dataRpcs: number
+}
+const gossips: Gossip[] = []
+
+interface GossipInternals {
+  sendRpc(id: string, rpc: { messages?: unknown[] }): boolean
+  sendRpcInBatch(tosend: Set<string>, rpc: { messages?: unknown[] }): void
+  handleReceivedMessage(from: unknown, rpcMsg: unknown): Promise<void>
+}
+
+/**
+ * Counts transmissions where gossipsub writes them: sendRpc (one RPC to one peer, after piggybacked
+ * control is merged) and sendRpcInBatch (one encoded RPC pushed to each peer of a set; failed peers
+ * are removed from the set), the two methods that call OutboundStream.push/pushPrefixed.
+ */
+function instrument(g: Gossip): void {
+  const gs = g.pubsub as unknown as GossipInternals
+  const sendRpc = gs.sendRpc.bind(gs)
+  gs.sendRpc = (id, rpc) => {
+    const ok = sendRpc(id, rpc)
+    if (ok) {
+      g.rpcs++
+      if (rpc.messages?.length) g.dataRpcs++
+    }
+    return ok
+  }
+  const inBatch = gs.sendRpcInBatch.bind(gs)
+  gs.sendRpcInBatch = (tosend, rpc) => {
+    inBatch(tosend, rpc)
+    g.rpcs += tosend.size
+    if (rpc.messages?.length) g.dataRpcs += tosend.size
+  }
+  const received = gs.handleReceivedMessage.bind(gs)
+  gs.handleReceivedMessage = (from, rpcMsg) => {
+    g.received++
+    return received(from, rpcMsg)
+  }
+  g.pubsub.addEventListener('message', (evt) => {
+    const m: Message = evt.detail
+    if (m.topic !== GS_TOPIC || m.data.byteLength < 4) return
+    const id = new DataView(m.data.buffer, m.data.byteOffset).getUint32(0)
+    if (g.delivered.has(id)) g.dupsDelivered++
+    else g.delivered.set(id, wallMs())
+  })
+}
+
 function forward(f: Flood, buf: Uint8Array, except?: string): void {
   for (const [peer, n] of f.neighbors) {
     if (peer === except) continue
@@ -48,9 +110,27 @@ function onFlood(f: Flood, from: string, body: Uint8Array): void {
   forward(f, frame(body.slice()), from)
 }
 
-async function start(args: { count: number; dht?: boolean }): Promise<Array<{ peerId: string; addrs: string[] }>> {
-  const created = await Promise.all(Array.from({ length: args.count }, () => createBareNode({ dht: args.dht })))
+async function start(args: {
+  count: number
+  dht?: boolean
+  gossipsub?: Partial<GossipsubOpts>
+}): Promise<Array<{ peerId: string; addrs: string[] }>> {
+  const created = await Promise.all(Array.from({ length: args.count }, () => createBareNode({ dht: args.dht, gossipsub: args.gossipsub })))
   for (const node of created) {
+    if (args.gossipsub) {
+      // Subscribed before any dial, so subscriptions travel with the first RPC of every stream.
+      const g: Gossip = {
+        pubsub: (node.services as { pubsub: GossipSub }).pubsub,
+        delivered: new Map(),
+        dupsDelivered: 0,
+        received: 0,
+        rpcs: 0,
+        dataRpcs: 0,
+      }
+      instrument(g)
+      g.pubsub.subscribe(GS_TOPIC)
+      gossips.push(g)
+    }
     const f: Flood = { neighbors: new Map(), seen: new Set(), delivered: new Map(), dupsReceived: 0, framesSent: 0 }
     await node.handle(
       FLOOD,
@@ -140,6 +220,63 @@ function floodStats(): Array<{ delivered: Record<number, number>; dupsReceived: 
   return floods.map((f) => ({ delivered: Object.fromEntries(f.delivered), dupsReceived: f.dupsReceived, framesSent: f.framesSent }))
 }
 
+/** Waits until every local gossipsub node's mesh for the topic holds at least `min` peers. */
+async function gsWaitMesh(args: { min: number; timeoutMs: number }): Promise<{ sizes: number[]; ms: number }> {
+  const t0 = performance.now()
+  const sizes = () => gossips.map((g) => (g.pubsub as unknown as { getMeshPeers(t: string): string[] }).getMeshPeers(GS_TOPIC).length)
+  while (sizes().some((s) => s < args.min) && performance.now() - t0 < args.timeoutMs) await new Promise((r) => setTimeout(r, 50))
+  return { sizes: sizes(), ms: performance.now() - t0 }
+}
+
+function gsReset(): void {
+  for (const g of gossips) {
+    g.delivered.clear()
+    g.dupsDelivered = 0
+    g.received = 0
+    g.rpcs = 0
+    g.dataRpcs = 0
+  }
+}
+
+/** Publishes `count` messages of `size` bytes (first 4 bytes: id base + seq) from local node `node`. */
+async function gsPublish(args: {
+  node: number
+  count: number
+  size: number
+  intervalMs: number
+  base: number
+}): Promise<{ sentAt: Record<number, number>; recipients: number[] }> {
+  const g = gossips[args.node]
+  const sentAt: Record<number, number> = {}
+  const recipients: number[] = []
+  for (let seq = 0; seq < args.count; seq++) {
+    const data = crypto.randomBytes(args.size)
+    const id = args.base + seq
+    new DataView(data.buffer, data.byteOffset).setUint32(0, id)
+    sentAt[id] = wallMs()
+    const r = await g.pubsub.publish(GS_TOPIC, data)
+    recipients.push(r.recipients.length)
+    if (args.intervalMs > 0) await new Promise((r) => setTimeout(r, args.intervalMs))
+  }
+  return { sentAt, recipients }
+}
+
+function gsStats(): Array<{
+  delivered: Record<number, number>
+  dupsDelivered: number
+  received: number
+  rpcs: number
+  dataRpcs: number
+}> {
+  return gossips.map((g) => ({
+    delivered: Object.fromEntries(g.delivered),
+    dupsDelivered: g.dupsDelivered,
+    received: g.received,
+    rpcs: g.rpcs,
+    dataRpcs: g.dataRpcs,
+  }))
+}
+
 interface DhtLike {
   routingTable: { size: number }
 }
@@ -201,6 +338,10 @@ serve({
   'flood-open': () => floodOpen(),
   'flood-publish': (a) => floodPublish(a as never),
   'flood-stats': () => floodStats(),
+  'gs-wait-mesh': (a) => gsWaitMesh(a as never),
+  'gs-reset': () => gsReset(),
+  'gs-publish': (a) => gsPublish(a as never),
+  'gs-stats': () => gsStats(),
   'dht-wait': (a) => dhtWait(a as never),
   'find-peer': (a) => findPeer(a as never),
   cold: (a) => cold(a as never),

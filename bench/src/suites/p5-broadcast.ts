@@ -1,9 +1,10 @@
-// P5: broadcast to all in a 30-node network (a random 4-regular graph, fixed seed). Baseline in the
-// same topology and run: floodsub-style flooding over bare libp2p streams (seen-cache, forward to
-// every neighbor but the sender). @chainsafe/libp2p-gossipsub is not installed in this workspace (see
-// docs/benchmarks.md), so flooding is the nearest honest peer system available: it is what gossipsub
-// does with flood-publish from the origin, and its delivery is the upper bound mesh gossip aims at.
+// P5: broadcast to all in a 30-node network (a random 4-regular graph, fixed seed). Baselines in the
+// same topology and run, each on bare libp2p nodes (tcp+noise+yamux+identify) in the same number of
+// processes: the peer system the issue names, gossipsub (@libp2p/gossipsub 17, the libp2p-3 line of
+// @chainsafe/libp2p-gossipsub) publishing the same messages with StrictSign, and floodsub-style
+// flooding (seen-cache, forward to every neighbor but the sender, nothing signed) as a lower bound.
 import { atMost, errorRow, guard, median, missing, versus, type BenchOptions, type Row } from '../harness.js'
+import type { GossipsubOpts } from '@libp2p/gossipsub'
 import { startNetwork } from './network.js'
 import { ours } from './ours.js'
 
@@ -90,6 +91,104 @@ export function broadcastFigures(
   }
 }
 
+/**
+ * Gossipsub mesh parameters for a 4-regular graph (every node has exactly 4 peers). D = Dlo = 4
+ * (Dhi 6) makes each node's mesh all of its 4 neighbors, so gossipsub forwards over the same edges
+ * as cpc-net's broadcast and flooding (the defaults D 6 / Dlo 4 / Dhi 12 end up with the same
+ * 4-peer mesh, since no node has more peers). With Dlo 3 a heartbeat stops grafting at 3 and some
+ * meshes stayed at 3 peers (measured), which would cut gossipsub's redundancy below the others'. floodPublish stays on (default): the origin's
+ * topic peers are its mesh peers here, so on or off sends the same 4 copies. Heartbeat 1 s
+ * (default); IDONTWANT (gossipsub 1.2) is sent for messages >= 512 B, so 1 KiB messages get it.
+ */
+export const GOSSIPSUB_OPTS: Partial<GossipsubOpts> = {
+  D: 4,
+  Dlo: 4,
+  Dhi: 6,
+  floodPublish: true,
+  globalSignaturePolicy: 'StrictSign',
+  // Loopback swarms of 10+ nodes per process: no connection-manager tagging side effects wanted.
+  tagMeshPeers: false,
+}
+
+export interface GossipFigures extends BroadcastFigures {
+  /** Message-carrying RPCs per node per message (the rest is IDONTWANT/IHAVE/IWANT/GRAFT/PRUNE). */
+  dataTxPerNode: number
+  meshSizes: number[]
+  meshMs: number
+}
+
+interface GsStats {
+  delivered: Record<number, number>
+  dupsDelivered: number
+  received: number
+  rpcs: number
+  dataRpcs: number
+}
+
+/** Gossipsub in the seeded topology: mesh formed, counters reset, `messages` published from node 0. */
+export async function gossipRun(
+  opts: BenchOptions,
+  o: { n: number; messages: number; size: number; intervalMs: number; policy: 'StrictSign' | 'StrictNoSign' },
+): Promise<GossipFigures> {
+  const net = await startNetwork({
+    n: o.n,
+    procs: opts.quick ? 2 : 3,
+    degree: P5_DEGREE,
+    seed: P5_SEED,
+    name: o.policy === 'StrictSign' ? 'p5gs' : 'p5gsns',
+    signal: opts.signal,
+    profile: opts.profile,
+    startArgs: { gossipsub: { ...GOSSIPSUB_OPTS, globalSignaturePolicy: o.policy } },
+  })
+  try {
+    // The mesh forms on heartbeats after subscriptions are exchanged: wait for a full mesh (4); a
+    // mesh still short at the timeout is run as it is and shows in the row note.
+    const meshes = await Promise.all(
+      net.procs.map((p) => p.call<{ sizes: number[]; ms: number }>(
+          'gs-wait-mesh',
+          { min: P5_DEGREE, timeoutMs: opts.quick ? 5000 : 15_000 },
+          20_000,
+        )),
+    )
+    const meshSizes = net.nodes.map((nd, i) => meshes[i % net.procs.length].sizes[nd.local])
+    // One heartbeat more so the grafts' follow-up control traffic is not counted as the messages'.
+    await new Promise((r) => setTimeout(r, opts.quick ? 300 : 1200))
+    await Promise.all(net.procs.map((p) => p.call('gs-reset')))
+    const origin = 0
+    const { sentAt } = await net.nodes[origin].proc.call<{ sentAt: Record<number, number> }>(
+      'gs-publish',
+      { node: net.nodes[origin].local, count: o.messages, size: o.size, intervalMs: o.intervalMs, base: 1 },
+      60_000,
+    )
+    const until = Date.now() + 10_000
+    let stats: GsStats[] = []
+    for (;;) {
+      const perProc = await Promise.all(net.procs.map((p) => p.call<GsStats[]>('gs-stats')))
+      stats = net.nodes.map((nd, i) => perProc[i % net.procs.length][nd.local])
+      if (stats.every((s, i) => i === origin || Object.keys(s.delivered).length >= o.messages) || Date.now() > until) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const dups = stats.reduce((a, s) => a + s.dupsDelivered, 0)
+    const f = broadcastFigures(
+      o.n,
+      origin,
+      sentAt,
+      stats.map((s) => ({
+        delivered: s.delivered,
+        // copies received beyond the first (the origin's echoes of its own messages included, as for flooding)
+        dupsReceived: s.received - Object.keys(s.delivered).length,
+        framesSent: s.rpcs,
+      })),
+      dups,
+      hops(net.neighbors, origin),
+    )
+    const dataTx = stats.reduce((a, s) => a + s.dataRpcs, 0) / o.n / o.messages
+    return { ...f, dataTxPerNode: dataTx, meshSizes, meshMs: Math.max(...meshes.map((m) => m.ms)) }
+  } finally {
+    await net.close()
+  }
+}
+
 export async function p5(opts: BenchOptions): Promise<Row[]> {
   const n = opts.quick ? 8 : 30
   const messages = opts.quick ? 10 : 100
@@ -127,6 +226,9 @@ export async function p5(opts: BenchOptions): Promise<Row[]> {
   } finally {
     await net.close()
   }
+  const gs = await gossipRun(opts, { n, messages, size, intervalMs, policy: 'StrictSign' })
+  // Context (full runs only): the same without signatures, to show what signing costs gossipsub.
+  const gsns = opts.quick ? undefined : await guard(gossipRun(opts, { n, messages, size, intervalMs, policy: 'StrictNoSign' }))
   const note = `${n} nodes in ${net.procs.length} processes, random ${P5_DEGREE}-regular graph (seed ${P5_SEED}), ${messages} x ${size} B from node 0 every ${intervalMs} ms`
   const rows: Row[] = [
     { id: 'P5.fl.deliv', what: 'flooding over bare libp2p: delivery ratio', value: flood.deliveryRatio, unit: '', note },
@@ -145,6 +247,48 @@ export async function p5(opts: BenchOptions): Promise<Row[]> {
       note: `max over messages ${flood.maxTimeTo100Ms.toFixed(1)} ms; median latency at 1 / 2 / ... hops: ${fmtHops(flood.byHopMs)}`,
     },
   ]
+  const meshRange = `${Math.min(...gs.meshSizes)}-${Math.max(...gs.meshSizes)}`
+  rows.push(
+    {
+      id: 'P5.gs.deliv',
+      what: 'gossipsub (@libp2p/gossipsub 17, StrictSign, D 4): delivery ratio',
+      value: gs.deliveryRatio,
+      unit: '',
+      note: `D ${GOSSIPSUB_OPTS.D} / Dlo ${GOSSIPSUB_OPTS.Dlo} / Dhi ${GOSSIPSUB_OPTS.Dhi}, floodPublish on, heartbeat 1 s; mesh sizes ${meshRange} (formed in ${(gs.meshMs / 1000).toFixed(1)} s, not timed)`,
+    },
+    { id: 'P5.gs.dup', what: 'gossipsub: duplicates delivered to the app', value: gs.dupsDelivered, unit: '' },
+    {
+      id: 'P5.gs.dupr',
+      what: 'gossipsub: duplicate copies received and dropped, per node per message',
+      value: gs.dupsReceivedPerNode,
+      unit: '',
+    },
+    {
+      id: 'P5.gs.tx',
+      what: 'gossipsub: RPCs sent per node per message (all: data + IDONTWANT + control)',
+      value: gs.txPerNode,
+      unit: '',
+      note: `of which message-carrying: ${gs.dataTxPerNode.toFixed(2)} per node per message`,
+    },
+    {
+      id: 'P5.gs.t100',
+      what: 'gossipsub: time to 100% (median over messages)',
+      value: gs.timeTo100Ms,
+      unit: 'ms',
+      note: `max over messages ${gs.maxTimeTo100Ms.toFixed(1)} ms; median latency at 1 / 2 / ... hops: ${fmtHops(gs.byHopMs)}`,
+    },
+  )
+  if (gsns instanceof Error) rows.push(errorRow('P5.gsns', 'gossipsub StrictNoSign', gsns))
+  else if (gsns) {
+    rows.push({
+      ...atMost('P5.gsns.t100', 'gossipsub StrictNoSign (context): time to 100%', gsns.timeTo100Ms, 'ms', {
+        what: 'gossipsub signed',
+        value: gs.timeTo100Ms,
+      }),
+      note: `delivery ${gsns.deliveryRatio.toFixed(2)}, ${gsns.txPerNode.toFixed(2)} RPCs per node per message; median latency at 1 / 2 / ... hops: ${fmtHops(gsns.byHopMs)}`,
+    })
+  }
+  const gsBase = (value: number) => ({ what: 'gossipsub', value })
   const r = await guard(ours.p5?.({ ...opts, n, messages, size, intervalMs, seed: P5_SEED, degree: P5_DEGREE }))
   if (r instanceof Error) {
     rows.push(errorRow('P5', 'cpc-net broadcast All', r))
@@ -159,12 +303,9 @@ export async function p5(opts: BenchOptions): Promise<Row[]> {
     rows.push(pending('P5.deliv', 'cpc-net broadcast All: delivery ratio', '= 1.00'))
     rows.push(pending('P5.dup', 'cpc-net broadcast All: duplicates delivered to the app', '= 0'))
     rows.push(
-      pending('P5.tx', 'cpc-net broadcast All: transmissions per node per message', '<= 8', '', {
-        what: 'flooding',
-        value: flood.txPerNode,
-      }),
+      pending('P5.tx', 'cpc-net broadcast All: transmissions per node per message', '<= 8', '', gsBase(gs.txPerNode)),
     )
-    rows.push(pending('P5.t100', 'cpc-net broadcast All: time to 100%', '< flooding', 'ms', { what: 'flooding', value: flood.timeTo100Ms }))
+    rows.push(pending('P5.t100', 'cpc-net broadcast All: time to 100%', '< gossipsub', 'ms', gsBase(gs.timeTo100Ms)))
   } else {
     rows.push({
       id: 'P5.deliv',
@@ -183,17 +324,20 @@ export async function p5(opts: BenchOptions): Promise<Row[]> {
       met: r.dupsDelivered === 0,
     })
     rows.push({
-      ...versus('P5.tx', 'cpc-net broadcast All: transmissions per node per message', r.txPerNode, '', {
-        what: 'flooding',
-        value: flood.txPerNode,
-      }),
+      ...versus('P5.tx', 'cpc-net broadcast All: transmissions per node per message', r.txPerNode, '', gsBase(gs.txPerNode)),
       target: '<= 8',
       met: r.txPerNode <= 8,
     })
     rows.push({
-      ...atMost('P5.t100', 'cpc-net broadcast All: time to 100%', r.timeTo100Ms, 'ms', { what: 'flooding', value: flood.timeTo100Ms }, 1),
+      ...atMost('P5.t100', 'cpc-net broadcast All: time to 100%', r.timeTo100Ms, 'ms', gsBase(gs.timeTo100Ms), 1),
       note: `max over messages ${r.maxTimeTo100Ms.toFixed(1)} ms; median latency at 1 / 2 / ... hops: ${fmtHops(r.byHopMs)}; router drops: ${JSON.stringify(r.drops ?? {})}; channel-to-delivery median ${r.inboundMs?.toFixed(2) ?? '-'} ms`,
     })
+    rows.push(
+      atMost('P5.vsfl', 'cpc-net time to 100% vs unsigned flooding (context)', r.timeTo100Ms, 'ms', {
+        what: 'flooding',
+        value: flood.timeTo100Ms,
+      }),
+    )
   }
   return rows
 }
