@@ -1,4 +1,10 @@
-import { DEFAULT_COMPRESSION_THRESHOLD_BYTES, DEFAULT_MAX_DECOMPRESSED_BYTES } from './constants.js'
+import {
+  COMPRESSION_SAMPLE_BYTES,
+  COMPRESSION_SAMPLE_MAX_RATIO,
+  COMPRESSION_SAMPLE_MIN_BYTES,
+  DEFAULT_COMPRESSION_THRESHOLD_BYTES,
+  DEFAULT_MAX_DECOMPRESSED_BYTES,
+} from './constants.js'
 import { DecompressedTooLargeError, DecompressionError } from './errors.js'
 import { CpcMessage_Compression as Compression } from './gen/cpc/v1/wire.js'
 import { lz4CompressBlock, lz4DecompressBlock } from './lz4-block.js'
@@ -30,6 +36,7 @@ export interface CompressedPayload {
 export function compressPayload(payload: Uint8Array, options: CompressOptions = {}): CompressedPayload {
   const threshold = options.thresholdBytes ?? DEFAULT_COMPRESSION_THRESHOLD_BYTES
   if (payload.length <= threshold) return { payload, compression: Compression.NONE }
+  if (payload.length >= COMPRESSION_SAMPLE_MIN_BYTES && !samplesCompress(payload)) return { payload, compression: Compression.NONE }
   const block = lz4CompressBlock(payload)
   let n = payload.length
   let prefixLength = 1
@@ -48,6 +55,23 @@ export function compressPayload(payload: Uint8Array, options: CompressOptions = 
   out[i++] = n
   out.set(block, i)
   return { payload: out, compression: Compression.LZ4 }
+}
+
+/**
+ * The sampling rule (README "Compression"): three COMPRESSION_SAMPLE_BYTES slices (start, middle,
+ * end) compressed alone; the whole payload is worth an attempt only if they shrink below
+ * COMPRESSION_SAMPLE_MAX_RATIO of their size. Incompressible media costs 12 KiB of LZ4, not the payload.
+ */
+function samplesCompress(payload: Uint8Array): boolean {
+  const n = COMPRESSION_SAMPLE_BYTES
+  const mid = Math.floor((payload.length - n) / 2)
+  let inBytes = 0
+  let outBytes = 0
+  for (const start of [0, mid, payload.length - n]) {
+    inBytes += n
+    outBytes += lz4CompressBlock(payload.subarray(start, start + n)).length
+  }
+  return outBytes < inBytes * COMPRESSION_SAMPLE_MAX_RATIO
 }
 
 /**

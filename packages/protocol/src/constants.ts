@@ -32,6 +32,15 @@ export const DEFAULT_CHUNK_BYTES = 256 * 1024
  */
 export const DEFAULT_COMPRESSION_THRESHOLD_BYTES = 1024
 
+/** Payloads of at least this many bytes are sampled before LZ4 is tried on the whole (compressPayload). */
+export const COMPRESSION_SAMPLE_MIN_BYTES = 64 * 1024
+
+/** Size of each of the three samples (start, middle, end of the payload). */
+export const COMPRESSION_SAMPLE_BYTES = 4 * 1024
+
+/** The samples must compress below this fraction of their size for the whole payload to be compressed. */
+export const COMPRESSION_SAMPLE_MAX_RATIO = 0.9
+
 /** Receivers refuse to decompress a payload that declares more than this many bytes. */
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
 

@@ -1,9 +1,9 @@
 import { createPrivateKey, createPublicKey, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto'
+import { BinaryWriter } from '@bufbuild/protobuf/wire'
 import type { PrivateKey } from '@libp2p/interface'
 import { DEFAULT_VERIFIER_CACHE_SIZE, SIGNATURE_BYTES, SIGNING_DOMAIN } from './constants.js'
 import { InvalidArgumentError, InvalidOriginError, InvalidSignatureError, MissingSignatureError } from './errors.js'
-import type { CpcMessage } from './gen/cpc/v1/wire.js'
-import { encodeMessage } from './frame.js'
+import { CpcMessage } from './gen/cpc/v1/wire.js'
 import { bytesEqual, ed25519PublicKeyFromPeerIdBytes, peerIdBytesFromEd25519PublicKey, toHex } from './peer.js'
 
 const DOMAIN_BYTES = new TextEncoder().encode(SIGNING_DOMAIN)
@@ -25,8 +25,19 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
  * default values omitted, minimal varints; see README "Signing bytes").
  */
 export function signingBytes(msg: CpcMessage): Uint8Array {
-  return concat(DOMAIN_BYTES, encodeMessage({ ...msg, signature: EMPTY }))
+  // The domain goes into the protobuf writer first: one copy of the payload (finish), not two.
+  const writer = new BinaryWriter()
+  writer.raw(DOMAIN_BYTES)
+  try {
+    return CpcMessage.encode({ ...msg, signature: EMPTY }, writer).finish()
+  } catch (err) {
+    // ts-proto throws a bare Error for out-of-range uint64 values.
+    throw new InvalidArgumentError(`Cannot encode message: ${(err as Error).message}`, { cause: err })
+  }
 }
+
+/** Length of the signing domain prefix in signingBytes(). */
+export const SIGNING_DOMAIN_BYTES = DOMAIN_BYTES.length
 
 /** A node:crypto public KeyObject from a raw 32-byte Ed25519 public key. */
 export function ed25519PublicKeyObject(raw: Uint8Array): KeyObject {
@@ -60,9 +71,22 @@ export class MessageSigner {
 
   /** Returns a copy of msg with origin set (if empty) to this signer and signature filled in. */
   sign(msg: CpcMessage): CpcMessage {
+    return this.signWithBytes(msg).message
+  }
+
+  /**
+   * sign(), also returning the length of the signed message's unsigned canonical encoding (what the
+   * signature covers, without the domain): the signed body is that plus 66 bytes (field 5: tag,
+   * length, 64-byte signature), which lets a frame be written with its length prefix in one pass.
+   */
+  signWithBytes(msg: CpcMessage): { message: CpcMessage; unsignedBodyBytes: number } {
     const unsigned: CpcMessage = { ...msg, origin: msg.origin.length === 0 ? this.peerIdBytes : msg.origin, signature: EMPTY }
-    const signature = edSign(null, signingBytes(unsigned), this.key)
-    return { ...unsigned, signature: new Uint8Array(signature.buffer, signature.byteOffset, signature.byteLength) }
+    const bytes = signingBytes(unsigned)
+    const signature = edSign(null, bytes, this.key)
+    return {
+      message: { ...unsigned, signature: new Uint8Array(signature.buffer, signature.byteOffset, signature.byteLength) },
+      unsignedBodyBytes: bytes.length - DOMAIN_BYTES.length,
+    }
   }
 }
 

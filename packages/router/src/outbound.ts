@@ -6,6 +6,7 @@ import { Priority, type MessageType } from '@cpc/protocol'
 import type { Clock } from './clock.js'
 import type { Logger } from './logger.js'
 import type { RouterMetrics } from './metrics.js'
+import type { Frames } from './outbound/frame-source.js'
 import { PeerQueues, type EnqueueResult, type PeerQueuesInit } from './outbound/peer-queues.js'
 import { PeerWriter, type PeerWriterInit } from './outbound/peer-writer.js'
 import type { KnownPriority } from './priority.js'
@@ -16,7 +17,8 @@ import type { RouterChannel } from './types.js'
 export interface OutboundJob {
   readonly peer: PeerId
   readonly nonce: bigint
-  readonly frames: Uint8Array[]
+  /** Built frames, or a source that signs each as the writer takes it (a direct send's chunks). */
+  readonly frames: Frames
   readonly priority: KnownPriority
   readonly type: MessageType
   /** ms since the epoch, 0 = never. */

@@ -10,6 +10,7 @@ import { OutboxFullError, QueueFullError } from './errors.js'
 import type { Logger } from './logger.js'
 import type { RouterMetrics } from './metrics.js'
 import type { Outbound, OutboundJob } from './outbound.js'
+import { materialize } from './outbound/frame-source.js'
 import type { Outbox, OutboxEntry } from './outbox/outbox.js'
 import { priorityLabel } from './priority.js'
 import type { MessageExpiredDetail, RouterConnections } from './types.js'
@@ -84,7 +85,7 @@ export class Retry {
     this.persisted.add(job)
     const peer = job.peer.toString()
     try {
-      await this.c.outbox.put(peer, { frames: job.frames, priority: job.priority, expiresAtMs: job.expiresAtMs, nonce: job.nonce, type: job.type })
+      await this.c.outbox.put(peer, { frames: materialize(job.frames), priority: job.priority, expiresAtMs: job.expiresAtMs, nonce: job.nonce, type: job.type })
     } catch (err) {
       this.persisted.delete(job)
       if (!(err instanceof OutboxFullError) || options.throwOnFull === true) throw err

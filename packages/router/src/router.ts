@@ -13,8 +13,10 @@ import {
   Route,
   buildMessages,
   encodeFrame,
+  prepareMessage,
   type BuildMessageInput,
   type CpcMessage,
+  type PreparedMessage,
 } from '@cpc/protocol'
 import { Broadcaster } from './broadcast.js'
 import { systemClock, type Clock } from './clock.js'
@@ -214,15 +216,18 @@ export class Router extends TypedEventEmitter<RouterEvents> implements Startable
     const ttlMs = options.ttlMs ?? this.init.defaultTtlMs
     if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new InvalidMessageError(`ttlMs must be positive, got ${ttlMs}`)
     const expiresAtMs = Math.floor(this.clock.now() + ttlMs)
-    const frames = this.build({ type, priority, payload, expiresAtMs, recipient: peer.toMultihash().bytes })
-    const nonce = frames.nonce
+    const prepared = this.prepare({ type, priority, payload, expiresAtMs, recipient: peer.toMultihash().bytes })
+    const nonce = prepared.nonce
     const signal = options.signal === undefined ? this.stopController.signal : AbortSignal.any([options.signal, this.stopController.signal])
     const span = this.c.tracer?.startSpan('cpc.router.send', { attributes: { 'cpc.peer': peer.toString(), 'cpc.priority': priority, 'cpc.bytes': payload.byteLength } })
     try {
       const route = await this.track(resolveRoute({ connectionManager: this.c.connectionManager, relays: this.c.relays, logger: this.log }, peer, { priority, dialTimeoutMs: this.init.dialTimeoutMs, signal }))
       span?.setAttribute('cpc.route', ROUTE_LABEL[route] ?? 'unknown')
       this.assertStarted()
-      const job: OutboundJob = { peer, nonce, frames: frames.frames, priority, type, expiresAtMs, owned: true }
+      // One frame: built already. Chunks: signed one by one as the peer's writer takes them, so the
+      // first is on the wire at once and HIGH frames still overtake between them.
+      const frames = prepared.count === 1 ? [prepared.frame(0)] : prepared
+      const job: OutboundJob = { peer, nonce, frames, priority, type, expiresAtMs, owned: true }
       this.c.metrics?.routes.inc({ route: ROUTE_LABEL[route] ?? 'unknown' })
       if (route === Route.ROUTE_QUEUED) {
         await this.track(this.retry.persist(job, { throwOnFull: true }))
@@ -336,6 +341,21 @@ export class Router extends TypedEventEmitter<RouterEvents> implements Startable
     }
     await Promise.all(Array.from({ length: Math.min(this.init.groupDialConcurrency, members.length) }, worker))
     return out
+  }
+
+  private prepare(input: BuildMessageInput): PreparedMessage {
+    try {
+      return prepareMessage(input, this.c.signer, this.c.nonces, {
+        chunkBytes: this.init.chunkBytes,
+        compressionThresholdBytes: this.init.compressionThresholdBytes,
+        maxPayloadBytes: this.init.maxPayloadBytes ?? K.DEFAULT_ROUTER_MAX_PAYLOAD_BYTES,
+        maxFrameBytes: this.init.maxFrameBytes,
+        now: this.clock.now(),
+      })
+    } catch (err) {
+      if (err instanceof ProtocolError) throw new InvalidMessageError(`${err.code}: ${err.message}`, { cause: err })
+      throw err
+    }
   }
 
   private build(input: Omit<BuildMessageInput, 'payload'> & { payload: Uint8Array }): { messages: CpcMessage[]; frames: Uint8Array[]; nonce: bigint } {

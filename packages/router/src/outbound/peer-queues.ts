@@ -26,6 +26,7 @@ import { assertPriority, priorityLabel, type KnownPriority } from '../priority.j
 import type { DropReason, ShedPolicy } from '../shedding/shed-policy.js'
 import { systemClock, type Clock } from '../clock.js'
 import { Deque } from './deque.js'
+import { materialize, toFrameSource, type FrameSource, type Frames } from './frame-source.js'
 
 export interface PeerQueuesComponents {
   clock?: Pick<Clock, 'now'>
@@ -49,6 +50,7 @@ export interface PeerQueuesInit {
 
 /** A message as the queues hold it. */
 export interface QueuedMessage<M> {
+  /** Its (remaining) frames; a lazy source's are built when this is read. */
   readonly frames: readonly Uint8Array[]
   readonly priority: KnownPriority
   readonly meta: M
@@ -81,7 +83,12 @@ export interface PeerQueuesEvents<M> {
 
 export type EnqueueResult = { accepted: true; evicted: number } | { accepted: false; reason: DropReason; evicted: 0 }
 
-interface Entry<M> extends QueuedMessage<M> {
+interface Entry<M> {
+  readonly source: FrameSource
+  readonly priority: KnownPriority
+  readonly meta: M
+  readonly enqueuedAtMs: number
+  readonly bytes: number
   next: number
 }
 
@@ -159,13 +166,13 @@ export class PeerQueues<M = undefined> extends TypedEventEmitter<PeerQueuesEvent
    * accepted and how many queued messages were shed to make room; throws QueueFullError for a HIGH
    * message that cannot fit, InvalidPriorityError for an unknown priority.
    */
-  enqueue(frames: Uint8Array | readonly Uint8Array[], priority: Priority, meta: M): EnqueueResult {
+  enqueue(frames: Frames, priority: Priority, meta: M): EnqueueResult {
     assertPriority(priority)
-    const list: readonly Uint8Array[] = frames instanceof Uint8Array ? [frames] : frames
-    if (list.length === 0) throw new EmptyMessageError()
+    const source = toFrameSource(frames)
+    if (source.count === 0) throw new EmptyMessageError()
     let bytes = 0
-    for (const f of list) bytes += f.byteLength
-    const entry: Entry<M> = { frames: list, priority, meta, enqueuedAtMs: this.clock.now(), bytes, next: 0 }
+    for (let i = 0; i < source.count; i++) bytes += source.size(i)
+    const entry: Entry<M> = { source, priority, meta, enqueuedAtMs: this.clock.now(), bytes, next: 0 }
 
     if (priority !== Priority.HIGH) {
       const reason = this.shedPolicy?.shouldShed(priority)
@@ -188,14 +195,14 @@ export class PeerQueues<M = undefined> extends TypedEventEmitter<PeerQueuesEvent
         const tail = queue.peekTail() as Entry<M>
         if (tail.next > 0) break
         queue.pop()
-        this.account(tail, -tail.frames.length, -tail.bytes)
+        this.account(tail, -tail.source.count, -tail.bytes)
         this.recordShed(tail, 'queue_full')
         evicted++
       }
     }
 
     this.queues[priority].push(entry)
-    this.account(entry, list.length, bytes)
+    this.account(entry, source.count, bytes)
     return { accepted: true, evicted }
   }
 
@@ -211,21 +218,23 @@ export class PeerQueues<M = undefined> extends TypedEventEmitter<PeerQueuesEvent
       if (priority === null) break
       const queue = this.queues[priority]
       const entry = queue.peek() as Entry<M>
-      const frame = entry.frames[entry.next]
-      if (out.length > 0 && bytes + frame.byteLength > maxBytes) break
-      bytes += frame.byteLength
-      if (priority !== Priority.HIGH) this.deficit[priority] -= frame.byteLength
+      const size = entry.source.size(entry.next)
+      if (out.length > 0 && bytes + size > maxBytes) break
+      // A lazy source builds (signs) the frame only now, as it is taken for the wire.
+      const frame = entry.source.frame(entry.next)
+      bytes += size
+      if (priority !== Priority.HIGH) this.deficit[priority] -= size
       const index = entry.next++
-      const last = entry.next === entry.frames.length
+      const last = entry.next === entry.source.count
       if (last) queue.shift()
-      this.account(entry, -1, -frame.byteLength)
+      this.account(entry, -1, -size)
       out.push({
         frame,
         priority,
         meta: entry.meta,
         enqueuedAtMs: entry.enqueuedAtMs,
         index,
-        count: entry.frames.length,
+        count: entry.source.count,
         last,
       })
     }
@@ -242,11 +251,10 @@ export class PeerQueues<M = undefined> extends TypedEventEmitter<PeerQueuesEvent
     for (const priority of [Priority.HIGH, Priority.MEDIUM, Priority.LOW] as const) {
       const queue = this.queues[priority]
       for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) {
-        const frames = entry.frames.slice(entry.next)
         let bytes = 0
-        for (const f of frames) bytes += f.byteLength
-        this.account(entry, -frames.length, -bytes)
-        out.push({ frames, priority, meta: entry.meta, enqueuedAtMs: entry.enqueuedAtMs, bytes })
+        for (let i = entry.next; i < entry.source.count; i++) bytes += entry.source.size(i)
+        this.account(entry, -(entry.source.count - entry.next), -bytes)
+        out.push(queuedMessage(entry, entry.next, bytes))
       }
     }
     this.deficit[Priority.MEDIUM] = 0
@@ -274,7 +282,7 @@ export class PeerQueues<M = undefined> extends TypedEventEmitter<PeerQueuesEvent
         this.granted = true
       }
       const head = queue.peek() as Entry<M>
-      if (head.frames[head.next].byteLength <= this.deficit[current]) return current
+      if (head.source.size(head.next) <= this.deficit[current]) return current
       this.granted = false
       if (this.queues[other].length > 0) this.turn = other
     }
@@ -282,7 +290,7 @@ export class PeerQueues<M = undefined> extends TypedEventEmitter<PeerQueuesEvent
 
   /** Which limit the entry still passes once everything evictable below its priority is shed. */
   private limitPassedAfterEviction(entry: Entry<M>): 'frames' | 'bytes' | null {
-    let frames = this.totalFrames + entry.frames.length
+    let frames = this.totalFrames + entry.source.count
     let bytes = this.totalBytes + entry.bytes
     for (const victimPriority of [Priority.LOW, Priority.MEDIUM] as const) {
       if (victimPriority >= entry.priority) break
@@ -292,9 +300,9 @@ export class PeerQueues<M = undefined> extends TypedEventEmitter<PeerQueuesEvent
       const head = queue.peek()
       if (head !== undefined && head.next > 0) {
         // The started head stays; add back what remains of it.
-        for (let i = head.next; i < head.frames.length; i++) {
+        for (let i = head.next; i < head.source.count; i++) {
           frames++
-          bytes += head.frames[i].byteLength
+          bytes += head.source.size(i)
         }
       }
     }
@@ -303,7 +311,7 @@ export class PeerQueues<M = undefined> extends TypedEventEmitter<PeerQueuesEvent
   }
 
   private overBy(entry: Entry<M>): boolean {
-    return this.totalFrames + entry.frames.length > this.maxFrames || this.totalBytes + entry.bytes > this.maxBytes
+    return this.totalFrames + entry.source.count > this.maxFrames || this.totalBytes + entry.bytes > this.maxBytes
   }
 
   private reject(entry: Entry<M>, reason: DropReason): EnqueueResult {
@@ -314,13 +322,7 @@ export class PeerQueues<M = undefined> extends TypedEventEmitter<PeerQueuesEvent
   private recordShed(entry: Entry<M>, reason: DropReason): void {
     this.shedCounts.set(reason, (this.shedCounts.get(reason) ?? 0) + 1)
     this.metrics?.dropped.inc({ reason, priority: priorityLabel(entry.priority) })
-    const message: QueuedMessage<M> = {
-      frames: entry.frames,
-      priority: entry.priority,
-      meta: entry.meta,
-      enqueuedAtMs: entry.enqueuedAtMs,
-      bytes: entry.bytes,
-    }
+    const message = queuedMessage(entry, 0, entry.bytes)
     this.safeDispatchEvent('shed', { detail: { message, reason } })
   }
 
@@ -337,3 +339,18 @@ export class PeerQueues<M = undefined> extends TypedEventEmitter<PeerQueuesEvent
   }
 }
 
+
+/** The entry's frames from `from` on as a QueuedMessage; a lazy source builds them only if read. */
+function queuedMessage<M>(entry: Entry<M>, from: number, bytes: number): QueuedMessage<M> {
+  let frames: Uint8Array[] | undefined
+  return {
+    get frames(): Uint8Array[] {
+      frames ??= materialize(entry.source, from)
+      return frames
+    },
+    priority: entry.priority,
+    meta: entry.meta,
+    enqueuedAtMs: entry.enqueuedAtMs,
+    bytes,
+  }
+}

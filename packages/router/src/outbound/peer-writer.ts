@@ -14,6 +14,7 @@ import { AbortedError, positive } from '../errors.js'
 import { noopLogger, type Logger } from '../logger.js'
 import type { RouterMetrics } from '../metrics.js'
 import { messageTypeLabel, priorityLabel } from '../priority.js'
+import type { Frames } from './frame-source.js'
 import type { DrainedFrame, EnqueueResult, PeerQueues } from './peer-queues.js'
 
 /** Writes frames to the peer in one send; resolves once the stream accepted them (after 'drain'). */
@@ -117,7 +118,7 @@ export class PeerWriter<M extends FrameMeta | undefined = undefined> extends Typ
   }
 
   /** Queue a message and make sure the writer will drain it. */
-  enqueue(frames: Uint8Array | readonly Uint8Array[], priority: Priority, meta: M): EnqueueResult {
+  enqueue(frames: Frames, priority: Priority, meta: M): EnqueueResult {
     const result = this.queues.enqueue(frames, priority, meta)
     if (result.accepted) this.kick()
     return result
