@@ -377,6 +377,8 @@ async function stats(): Promise<
     framesSent: number
     drops: Record<string, number>
     inboundMs: number[]
+    connections: number
+    peers: string[]
   }>
 > {
   return Promise.all(
@@ -386,6 +388,8 @@ async function stats(): Promise<
       framesSent: s.framesSent,
       drops: await drops(s),
       inboundMs: s.inboundMs,
+      connections: s.libp2p.getConnections().length,
+      peers: [...new Set(s.libp2p.getConnections().map((c) => c.remotePeer.toString()))],
     })),
   )
 }

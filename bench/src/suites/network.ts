@@ -104,6 +104,8 @@ export interface NetworkOptions {
   startArgs?: Record<string, unknown>
   /** Count failed dials instead of failing (memory runs need most edges, not all). */
   tolerant?: boolean
+  /** Dial these edges instead of the seeded random regular graph (P5: a topology another system formed). */
+  edges?: Array<[number, number]>
 }
 
 /** Starts N nodes over `procs` processes (node i lives in process i % procs) and dials the graph. */
@@ -133,7 +135,7 @@ export async function startNetwork(o: NetworkOptions): Promise<Network> {
         addr: withPeer(started[p][local].addrs[0], started[p][local].peerId),
       }
     })
-    const edges = randomRegularGraph(o.n, o.degree, o.seed)
+    const edges = o.edges ?? randomRegularGraph(o.n, o.degree, o.seed)
     const byProc = procs.map(() => [] as Array<[number, string]>)
     for (const [a, b] of edges) byProc[a % o.procs].push([nodes[a].local, nodes[b].addr])
     const t0 = performance.now()

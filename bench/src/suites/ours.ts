@@ -1,14 +1,17 @@
-// cpc-net's side of P1-P6, measured in processes of their own like the baselines. P1-P3 and P5 run
-// the Router stack NetworkHandler composes (roles/cpc.ts) with BENCH_ROUTER_INIT; P4 and P6 need the
-// whole NetworkHandler (discovery, memory of the full node) and report "pending" until @cpc/network
-// is built. Every entry returns undefined when what it needs is missing.
+// cpc-net's side of P1-P6, measured in processes of their own like the baselines. Every row runs
+// through NetworkHandler (roles/handler.ts) with a devnet config plus the explicit NetworkConfig
+// fields below (BENCH_NETWORK_CONFIG). With a @cpc/network whose NetworkConfig does not accept those
+// fields (before router.rateLimits / router.maxPayloadBytes existed), P1-P3 and P5 fall back to the
+// Router stack NetworkHandler composes (roles/cpc.ts) with BENCH_ROUTER_INIT, and the rows say so.
+// P2.ctl measures CpcChannel itself (no NetworkHandler API sends unsigned CONTROL frames). Every
+// entry returns undefined when what it needs is missing.
 import { MessageType, Priority } from '@cpc/protocol'
 import type { RouterInit } from '@cpc/router'
 import { median, type BenchOptions } from '../harness.js'
 import { percentile } from '../roles/framing.js'
 import { RoleProcess } from '../proc.js'
 import { broadcastFigures, hops, type BroadcastFigures } from './p5-broadcast.js'
-import { startNetwork } from './network.js'
+import { adjacency, startNetwork } from './network.js'
 
 const unlimited = { ratePerSec: 1e9, burst: 1e9 }
 
@@ -24,6 +27,45 @@ export const BENCH_ROUTER_INIT: RouterInit = {
   rateLimits: { [MessageType.EVENT]: { [Priority.LOW]: unlimited, [Priority.MEDIUM]: unlimited, [Priority.HIGH]: unlimited } },
   maxPayloadBytes: 64 * 2 ** 20,
   peerQueueMaxBytes: 96 * 2 ** 20,
+}
+
+const lifted = { ratePerSec: 100_000, burst: 100_000 }
+
+/**
+ * NetworkConfig fields P1-P3 set over the devnet config (roles/handler.ts), as an operator of a bulk
+ * link between trusted nodes would:
+ * - router.rateLimits.event: 100k messages/s and a burst of 100k at every priority, per peer. The
+ *   defaults (HIGH 20/s, MEDIUM 100/s, LOW 200/s) protect a node from a flooding neighbor and would
+ *   refuse P2's 20k messages, P3's 100 HIGH probes/s and its LOW flood after the first few hundred.
+ *   100k/s is ~10x what one receiver can verify on this machine, so the limit never binds.
+ * - router.maxPayloadBytes: 64 MiB (default 32 MiB): P1 sends one 64 MiB EVENT. The per-peer queue
+ *   grows with it (NetworkHandler sizes it to the payload plus the default headroom).
+ * Everything else is NetworkHandler's default (load shedding, yamux window, link probes, discovery,
+ * kad-dht). P5 needs no deviation: 50 broadcasts/s stay under the MEDIUM default of 100/s per peer.
+ */
+export const BENCH_NETWORK_CONFIG = {
+  router: {
+    rateLimits: { event: { high: lifted, medium: lifted, low: lifted } },
+    maxPayloadBytes: 64 * 2 ** 20,
+  },
+}
+
+/** Which stack P1-P3 and P5 measure: NetworkHandler when its config accepts BENCH_NETWORK_CONFIG. */
+export type CpcPath = 'NetworkHandler' | 'Router stack'
+let pathCache: Promise<CpcPath> | undefined
+
+export function cpcPath(): Promise<CpcPath> {
+  pathCache ??= (async () => {
+    try {
+      const mod = (await import('@cpc/network')) as { parseConfig?: (c: unknown) => unknown }
+      if (!mod.parseConfig) return 'Router stack'
+      mod.parseConfig({ ...BENCH_NETWORK_CONFIG, connections: { maxIncomingPendingConnections: 64 } })
+      return 'NetworkHandler'
+    } catch {
+      return 'Router stack'
+    }
+  })()
+  return pathCache
 }
 
 export interface P3Figures {
@@ -75,18 +117,24 @@ interface CpcPair {
 }
 
 async function cpcPair(suite: string, o: BenchOptions, kind: 'router' | 'channel' = 'router', maxStreamWindow?: number): Promise<CpcPair> {
+  const handler = kind === 'router' && (await cpcPath()) === 'NetworkHandler'
+  const role = handler ? 'handler' : 'cpc'
   const [sender, receiver] = await Promise.all([
-    RoleProcess.spawn('cpc', { name: `${suite}-cpc-sender`, signal: o.signal, profile: o.profile }),
-    RoleProcess.spawn('cpc', { name: `${suite}-cpc-receiver`, signal: o.signal, profile: o.profile }),
+    RoleProcess.spawn(role, { name: `${suite}-${role}-sender`, signal: o.signal, profile: o.profile }),
+    RoleProcess.spawn(role, { name: `${suite}-${role}-receiver`, signal: o.signal, profile: o.profile }),
   ])
   const close = async () => {
     await Promise.all([sender.kill(), receiver.kill()])
   }
+  // The window experiment through NetworkHandler: connections.maxStreamWindowBytes, an operator setting.
+  const config =
+    maxStreamWindow === undefined
+      ? BENCH_NETWORK_CONFIG
+      : { ...BENCH_NETWORK_CONFIG, connections: { maxStreamWindowBytes: maxStreamWindow } }
+  const startArgs = handler ? { count: 1, config } : { count: 1, kind, init: BENCH_ROUTER_INIT, maxStreamWindow }
   try {
     const [[s], [r]] = await Promise.all(
-      [sender, receiver].map((p) =>
-        p.call<Array<{ peerId: string; addrs: string[] }>>('start', { count: 1, kind, init: BENCH_ROUTER_INIT, maxStreamWindow }, 60_000),
-      ),
+      [sender, receiver].map((p) => p.call<Array<{ peerId: string; addrs: string[] }>>('start', startArgs, 60_000)),
     )
     await sender.call('dial', { edges: [[0, r.addrs[0]]] }, 40_000)
     if (kind === 'router' && !(await receiver.call<boolean>('wait-connected', { node: 0, peers: [s.peerId], timeoutMs: 15_000 }, 20_000)))
@@ -198,13 +246,15 @@ export const ours: Ours = {
 
   /** Broadcast scope all from node 0 in the same seeded topology as the flooding baseline. */
   async p5(o) {
+    const handler = (await cpcPath()) === 'NetworkHandler'
     const net = await startNetwork({
       n: o.n,
       procs: o.quick ? 2 : 3,
       degree: o.degree,
       seed: o.seed,
-      role: 'cpc',
-      startArgs: { init: BENCH_ROUTER_INIT, metrics: true },
+      role: handler ? 'handler' : 'cpc',
+      // NetworkHandler: the devnet config, no deviation (see BENCH_NETWORK_CONFIG); a registry for the router's counters.
+      startArgs: handler ? { metrics: true } : { init: BENCH_ROUTER_INIT, metrics: true },
       name: 'p5cpc',
       signal: o.signal,
       profile: o.profile,
@@ -232,6 +282,8 @@ export const ours: Ours = {
         framesSent: number
         drops: Record<string, number>
         inboundMs: number[]
+        connections?: number
+        peers?: string[]
       }
       let stats: S[] = []
       const until = Date.now() + 10_000
@@ -253,15 +305,35 @@ export const ours: Ours = {
       const dups = stats.reduce((a, s) => a + s.dupsDelivered, 0)
       const drops: Record<string, number> = {}
       for (const s of stats) for (const [k, v] of Object.entries(s.drops)) drops[k] = (drops[k] ?? 0) + v
+      // The topology the broadcast actually ran on: the seeded graph plus whatever discovery and
+      // kad-dht connected (NetworkHandler), as edges between the network's nodes.
+      const index = new Map(net.nodes.map((nd, i) => [nd.peerId, i]))
+      const edgeSet = new Set(net.edges.map(([a, b]) => `${a}-${b}`))
+      stats.forEach((s, i) => {
+        for (const p of s.peers ?? []) {
+          const j = index.get(p)
+          if (j !== undefined && j !== i) edgeSet.add(i < j ? `${i}-${j}` : `${j}-${i}`)
+        }
+      })
+      const edges = [...edgeSet].map((e) => e.split('-').map(Number) as [number, number])
+      const adj = adjacency(o.n, edges)
       const figures = broadcastFigures(
         o.n,
         0,
         numSent,
         stats.map((s) => ({ delivered: num(s.delivered), dupsReceived: 0, framesSent: s.framesSent })),
         dups,
-        hops(net.neighbors, 0),
+        hops(adj, 0),
       )
-      return { ...figures, drops, inboundMs: median(stats.flatMap((s) => s.inboundMs)) }
+      const inbound = stats.flatMap((s) => s.inboundMs)
+      const degrees = adj.map((x) => x.length)
+      return {
+        ...figures,
+        edges,
+        drops,
+        inboundMs: inbound.length ? median(inbound) : undefined,
+        degree: [Math.min(...degrees), Math.max(...degrees)] as [number, number],
+      }
     } finally {
       await net.close()
     }

@@ -4,7 +4,7 @@
 // chunked, signed EVENT) joins them once @cpc/network exists.
 import { errorRow, guard, median, missing, versus, type BenchOptions, type Row } from '../harness.js'
 import { startPair } from './pair.js'
-import { ours } from './ours.js'
+import { cpcPath, ours } from './ours.js'
 
 export async function p1(opts: BenchOptions): Promise<Row[]> {
   const bytes = (opts.quick ? 4 : 64) * 2 ** 20
@@ -38,7 +38,8 @@ export async function p1(opts: BenchOptions): Promise<Row[]> {
   ]
   const cpc = await guard(ours.p1?.({ ...opts, bytes, rounds }))
   const baseline = { what: 'bare libp2p', value: libRate }
-  const what = `cpc-net NetworkHandler.sendMessage, ${mib} MiB EVENT (chunked, signed, incompressible)`
+  const api = (await cpcPath()) === 'NetworkHandler' ? 'NetworkHandler.sendMessage' : 'Router.send (Router stack)'
+  const what = `cpc-net ${api}, ${mib} MiB EVENT (chunked, signed, incompressible)`
   rows.push(
     cpc instanceof Error
       ? errorRow('P1', what, cpc)

@@ -6,7 +6,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { CpcMessage, MessageSigner, MessageType, NonceGenerator, Priority, encodeFrame } from '@cpc/protocol'
 import { errorRow, guard, median, missing, rate, versus, type BenchOptions, type Row } from '../harness.js'
 import { startPair } from './pair.js'
-import { ours } from './ours.js'
+import { cpcPath, ours } from './ours.js'
 
 /** Raw node:crypto Ed25519 signatures per second over a buffer the size of a signed 256 B EVENT frame. */
 export async function rawSignRate(ms: number): Promise<{ rate: number; verify: number; bytes: number }> {
@@ -76,7 +76,8 @@ export async function p2(opts: BenchOptions): Promise<Row[]> {
   ]
   const signed = await guard(ours.p2signed?.({ ...opts, count: opts.quick ? 1500 : 20_000 }))
   const sb = { what: 'raw sign rate', value: signRate }
-  const w1 = 'cpc-net signed 256 B EVENTs one way (Router.send each, verified on receipt)'
+  const api = (await cpcPath()) === 'NetworkHandler' ? 'NetworkHandler.sendMessage' : 'Router.send'
+  const w1 = `cpc-net signed 256 B EVENTs one way (${api} each, verified on receipt)`
   rows.push(
     signed instanceof Error
       ? errorRow('P2', w1, signed)

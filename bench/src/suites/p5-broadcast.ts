@@ -1,12 +1,14 @@
-// P5: broadcast to all in a 30-node network (a random 4-regular graph, fixed seed). Baselines in the
-// same topology and run, each on bare libp2p nodes (tcp+noise+yamux+identify) in the same number of
-// processes: the peer system the issue names, gossipsub (@libp2p/gossipsub 17, the libp2p-3 line of
-// @chainsafe/libp2p-gossipsub) publishing the same messages with StrictSign, and floodsub-style
-// flooding (seen-cache, forward to every neighbor but the sender, nothing signed) as a lower bound.
+// P5: broadcast to all in a 30-node network, dialled as a random 4-regular graph (fixed seed). cpc-net
+// runs first; the baselines then run on exactly the edges its broadcast had (NetworkHandler's
+// discovery and kad-dht connect some more pairs), each on bare libp2p nodes (tcp+noise+yamux+
+// identify) in the same number of processes: the peer system the issue names, gossipsub
+// (@libp2p/gossipsub 17, the libp2p-3 line of @chainsafe/libp2p-gossipsub) publishing the same
+// messages with StrictSign, and floodsub-style flooding (seen-cache, forward to every neighbor but
+// the sender, nothing signed) as a lower bound.
 import { atMost, errorRow, guard, median, missing, versus, type BenchOptions, type Row } from '../harness.js'
 import type { GossipsubOpts } from '@libp2p/gossipsub'
-import { startNetwork } from './network.js'
-import { ours } from './ours.js'
+import { adjacency, randomRegularGraph, startNetwork, type Network } from './network.js'
+import { cpcPath, ours } from './ours.js'
 
 export const P5_SEED = 42
 export const P5_DEGREE = 4
@@ -32,6 +34,10 @@ export interface BroadcastFigures {
   drops?: Record<string, number>
   /** Median time from the channel decoding a message to the Router delivering it (cpc-net only). */
   inboundMs?: number
+  /** Fewest and most neighbors per node during the run (cpc-net: discovery and kad-dht may add some). */
+  degree?: [number, number]
+  /** The edges the run used (cpc-net: the seeded graph plus the connections the nodes made themselves). */
+  edges?: Array<[number, number]>
 }
 
 /** Hop distance of every node from `origin` (breadth-first over the adjacency lists). */
@@ -92,21 +98,20 @@ export function broadcastFigures(
 }
 
 /**
- * Gossipsub mesh parameters for a 4-regular graph (every node has exactly 4 peers). D = Dlo = 4
- * (Dhi 6) makes each node's mesh all of its 4 neighbors, so gossipsub forwards over the same edges
- * as cpc-net's broadcast and flooding (the defaults D 6 / Dlo 4 / Dhi 12 end up with the same
- * 4-peer mesh, since no node has more peers). With Dlo 3 a heartbeat stops grafting at 3 and some
- * meshes stayed at 3 peers (measured), which would cut gossipsub's redundancy below the others'. floodPublish stays on (default): the origin's
- * topic peers are its mesh peers here, so on or off sends the same 4 copies. Heartbeat 1 s
- * (default); IDONTWANT (gossipsub 1.2) is sent for messages >= 512 B, so 1 KiB messages get it.
+ * Gossipsub's own defaults for the mesh, given explicitly: D 6 / Dlo 4 / Dhi 12. D 6 equals
+ * cpc-net's broadcast fanout (6), so both forward each message to up to 6 neighbors. On the seeded
+ * 4-regular graph (the Router-stack fallback) every mesh is all 4 neighbors, like flooding; Dlo 4
+ * matters there: with Dlo 3 some meshes stopped at 3 peers (measured). floodPublish on (default):
+ * the origin sends its own messages to every topic peer, not only its mesh. Heartbeat 1 s
+ * (default). IDONTWANT (gossipsub 1.2) is sent for messages >= 512 B, so 1 KiB messages get it.
  */
 export const GOSSIPSUB_OPTS: Partial<GossipsubOpts> = {
-  D: 4,
+  D: 6,
   Dlo: 4,
-  Dhi: 6,
+  Dhi: 12,
   floodPublish: true,
   globalSignaturePolicy: 'StrictSign',
-  // Loopback swarms of 10+ nodes per process: no connection-manager tagging side effects wanted.
+  // No libp2p connection-manager tagging: nothing in these runs prunes connections.
   tagMeshPeers: false,
 }
 
@@ -125,30 +130,51 @@ interface GsStats {
   dataRpcs: number
 }
 
-/** Gossipsub in the seeded topology: mesh formed, counters reset, `messages` published from node 0. */
-export async function gossipRun(
-  opts: BenchOptions,
-  o: { n: number; messages: number; size: number; intervalMs: number; policy: 'StrictSign' | 'StrictNoSign' },
-): Promise<GossipFigures> {
+interface Workload {
+  n: number
+  messages: number
+  size: number
+  intervalMs: number
+  /** The topology (node index pairs): the one cpc-net's broadcast ran on. */
+  edges: Array<[number, number]>
+}
+
+/** Polls `stats` until every node but the origin delivered every message, or 10 s passed. */
+async function collect<S extends { delivered: Record<number, number> }>(
+  net: Network,
+  cmd: string,
+  messages: number,
+  origin: number,
+): Promise<S[]> {
+  const until = Date.now() + 10_000
+  for (;;) {
+    const perProc = await Promise.all(net.procs.map((p) => p.call<S[]>(cmd)))
+    const stats = net.nodes.map((nd, i) => perProc[i % net.procs.length][nd.local])
+    if (stats.every((s, i) => i === origin || Object.keys(s.delivered).length >= messages) || Date.now() > until) return stats
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/** Gossipsub on `edges`: mesh formed, counters reset, `messages` published from node 0. */
+export async function gossipRun(opts: BenchOptions, o: Workload & { policy: 'StrictSign' | 'StrictNoSign' }): Promise<GossipFigures> {
   const net = await startNetwork({
     n: o.n,
     procs: opts.quick ? 2 : 3,
     degree: P5_DEGREE,
     seed: P5_SEED,
+    edges: o.edges,
     name: o.policy === 'StrictSign' ? 'p5gs' : 'p5gsns',
     signal: opts.signal,
     profile: opts.profile,
     startArgs: { gossipsub: { ...GOSSIPSUB_OPTS, globalSignaturePolicy: o.policy } },
   })
   try {
-    // The mesh forms on heartbeats after subscriptions are exchanged: wait for a full mesh (4); a
-    // mesh still short at the timeout is run as it is and shows in the row note.
+    // The mesh forms on heartbeats after subscriptions are exchanged: wait until every mesh holds
+    // Dlo (4) peers; a mesh still short at the timeout is run as it is and shows in the row note.
     const meshes = await Promise.all(
-      net.procs.map((p) => p.call<{ sizes: number[]; ms: number }>(
-          'gs-wait-mesh',
-          { min: P5_DEGREE, timeoutMs: opts.quick ? 5000 : 15_000 },
-          20_000,
-        )),
+      net.procs.map((p) =>
+        p.call<{ sizes: number[]; ms: number }>('gs-wait-mesh', { min: GOSSIPSUB_OPTS.Dlo, timeoutMs: opts.quick ? 5000 : 15_000 }, 20_000),
+      ),
     )
     const meshSizes = net.nodes.map((nd, i) => meshes[i % net.procs.length].sizes[nd.local])
     // One heartbeat more so the grafts' follow-up control traffic is not counted as the messages'.
@@ -160,14 +186,7 @@ export async function gossipRun(
       { node: net.nodes[origin].local, count: o.messages, size: o.size, intervalMs: o.intervalMs, base: 1 },
       60_000,
     )
-    const until = Date.now() + 10_000
-    let stats: GsStats[] = []
-    for (;;) {
-      const perProc = await Promise.all(net.procs.map((p) => p.call<GsStats[]>('gs-stats')))
-      stats = net.nodes.map((nd, i) => perProc[i % net.procs.length][nd.local])
-      if (stats.every((s, i) => i === origin || Object.keys(s.delivered).length >= o.messages) || Date.now() > until) break
-      await new Promise((r) => setTimeout(r, 50))
-    }
+    const stats = await collect<GsStats>(net, 'gs-stats', o.messages, origin)
     const dups = stats.reduce((a, s) => a + s.dupsDelivered, 0)
     const f = broadcastFigures(
       o.n,
@@ -189,47 +208,57 @@ export async function gossipRun(
   }
 }
 
-export async function p5(opts: BenchOptions): Promise<Row[]> {
-  const n = opts.quick ? 8 : 30
-  const messages = opts.quick ? 10 : 100
-  const size = 1024
-  const intervalMs = opts.quick ? 5 : 20
+/** Floodsub-style flooding over bare libp2p streams on `edges`. */
+async function floodRun(opts: BenchOptions, o: Workload): Promise<BroadcastFigures> {
   const net = await startNetwork({
-    n,
+    n: o.n,
     procs: opts.quick ? 2 : 3,
     degree: P5_DEGREE,
     seed: P5_SEED,
+    edges: o.edges,
     name: 'p5',
     signal: opts.signal,
     profile: opts.profile,
   })
-  let flood: BroadcastFigures
   try {
     await Promise.all(net.procs.map((p) => p.call('flood-open', {}, 30_000)))
     const origin = 0
     const { sentAt } = await net.nodes[origin].proc.call<{ sentAt: Record<number, number> }>(
       'flood-publish',
-      { node: net.nodes[origin].local, count: messages, size, intervalMs, base: 1 },
+      { node: net.nodes[origin].local, count: o.messages, size: o.size, intervalMs: o.intervalMs, base: 1 },
       60_000,
     )
-    // Wait until every node has every message (or 10 s after the last publish).
-    const until = Date.now() + 10_000
-    let stats: Stats[] = []
-    for (;;) {
-      const perProc = await Promise.all(net.procs.map((p) => p.call<Stats[]>('flood-stats')))
-      stats = net.nodes.map((nd, i) => perProc[i % net.procs.length][nd.local])
-      const complete = stats.every((s, i) => i === origin || Object.keys(s.delivered).length >= messages)
-      if (complete || Date.now() > until) break
-      await new Promise((r) => setTimeout(r, 50))
-    }
-    flood = broadcastFigures(n, origin, sentAt, stats, 0, hops(net.neighbors, origin))
+    const stats = await collect<Stats>(net, 'flood-stats', o.messages, origin)
+    return broadcastFigures(o.n, origin, sentAt, stats, 0, hops(net.neighbors, origin))
   } finally {
     await net.close()
   }
-  const gs = await gossipRun(opts, { n, messages, size, intervalMs, policy: 'StrictSign' })
+}
+
+const degreeRange = (n: number, edges: Array<[number, number]>) => {
+  const d = adjacency(n, edges).map((x) => x.length)
+  return `${Math.min(...d)}-${Math.max(...d)}`
+}
+
+export async function p5(opts: BenchOptions): Promise<Row[]> {
+  const n = opts.quick ? 8 : 30
+  const messages = opts.quick ? 10 : 100
+  const size = 1024
+  const intervalMs = opts.quick ? 5 : 20
+  // cpc-net first: its nodes are dialled along the seeded graph, and NetworkHandler's discovery and
+  // kad-dht may connect more pairs. The baselines then run on exactly the edges cpc-net's broadcast
+  // had, so every system sees the same topology.
+  const via = await cpcPath()
+  const r = await guard(ours.p5?.({ ...opts, n, messages, size, intervalMs, seed: P5_SEED, degree: P5_DEGREE }))
+  const seeded = randomRegularGraph(n, P5_DEGREE, P5_SEED)
+  const edges = r && !(r instanceof Error) && r.edges ? r.edges : seeded
+  const w: Workload = { n, messages, size, intervalMs, edges }
+  const flood = await floodRun(opts, w)
+  const gs = await gossipRun(opts, { ...w, policy: 'StrictSign' })
   // Context (full runs only): the same without signatures, to show what signing costs gossipsub.
-  const gsns = opts.quick ? undefined : await guard(gossipRun(opts, { n, messages, size, intervalMs, policy: 'StrictNoSign' }))
-  const note = `${n} nodes in ${net.procs.length} processes, random ${P5_DEGREE}-regular graph (seed ${P5_SEED}), ${messages} x ${size} B from node 0 every ${intervalMs} ms`
+  const gsns = opts.quick ? undefined : await guard(gossipRun(opts, { ...w, policy: 'StrictNoSign' }))
+  const extra = edges.length - seeded.length
+  const note = `${n} nodes in ${opts.quick ? 2 : 3} processes, dialled as a random ${P5_DEGREE}-regular graph (seed ${P5_SEED})${extra > 0 ? ` plus the ${extra} connections cpc-net's nodes made themselves (discovery, kad-dht): ${edges.length} edges, ${degreeRange(n, edges)} neighbors per node, the same edges for every system` : ''}; ${messages} x ${size} B from node 0 every ${intervalMs} ms`
   const rows: Row[] = [
     { id: 'P5.fl.deliv', what: 'flooding over bare libp2p: delivery ratio', value: flood.deliveryRatio, unit: '', note },
     {
@@ -251,10 +280,10 @@ export async function p5(opts: BenchOptions): Promise<Row[]> {
   rows.push(
     {
       id: 'P5.gs.deliv',
-      what: 'gossipsub (@libp2p/gossipsub 17, StrictSign, D 4): delivery ratio',
+      what: 'gossipsub (@libp2p/gossipsub 17, StrictSign, D 6): delivery ratio',
       value: gs.deliveryRatio,
       unit: '',
-      note: `D ${GOSSIPSUB_OPTS.D} / Dlo ${GOSSIPSUB_OPTS.Dlo} / Dhi ${GOSSIPSUB_OPTS.Dhi}, floodPublish on, heartbeat 1 s; mesh sizes ${meshRange} (formed in ${(gs.meshMs / 1000).toFixed(1)} s, not timed)`,
+      note: `D ${GOSSIPSUB_OPTS.D} / Dlo ${GOSSIPSUB_OPTS.Dlo} / Dhi ${GOSSIPSUB_OPTS.Dhi} (gossipsub's defaults), floodPublish on, heartbeat 1 s; mesh sizes ${meshRange} (formed in ${(gs.meshMs / 1000).toFixed(1)} s, not timed)`,
     },
     { id: 'P5.gs.dup', what: 'gossipsub: duplicates delivered to the app', value: gs.dupsDelivered, unit: '' },
     {
@@ -289,7 +318,6 @@ export async function p5(opts: BenchOptions): Promise<Row[]> {
     })
   }
   const gsBase = (value: number) => ({ what: 'gossipsub', value })
-  const r = await guard(ours.p5?.({ ...opts, n, messages, size, intervalMs, seed: P5_SEED, degree: P5_DEGREE }))
   if (r instanceof Error) {
     rows.push(errorRow('P5', 'cpc-net broadcast All', r))
   } else if (!r) {
@@ -302,9 +330,7 @@ export async function p5(opts: BenchOptions): Promise<Row[]> {
       })
     rows.push(pending('P5.deliv', 'cpc-net broadcast All: delivery ratio', '= 1.00'))
     rows.push(pending('P5.dup', 'cpc-net broadcast All: duplicates delivered to the app', '= 0'))
-    rows.push(
-      pending('P5.tx', 'cpc-net broadcast All: transmissions per node per message', '<= 8', '', gsBase(gs.txPerNode)),
-    )
+    rows.push(pending('P5.tx', 'cpc-net broadcast All: transmissions per node per message', '<= 8', '', gsBase(gs.txPerNode)))
     rows.push(pending('P5.t100', 'cpc-net broadcast All: time to 100%', '< gossipsub', 'ms', gsBase(gs.timeTo100Ms)))
   } else {
     rows.push({
@@ -330,7 +356,7 @@ export async function p5(opts: BenchOptions): Promise<Row[]> {
     })
     rows.push({
       ...atMost('P5.t100', 'cpc-net broadcast All: time to 100%', r.timeTo100Ms, 'ms', gsBase(gs.timeTo100Ms), 1),
-      note: `max over messages ${r.maxTimeTo100Ms.toFixed(1)} ms; median latency at 1 / 2 / ... hops: ${fmtHops(r.byHopMs)}; router drops: ${JSON.stringify(r.drops ?? {})}; channel-to-delivery median ${r.inboundMs?.toFixed(2) ?? '-'} ms`,
+      note: `${via === 'NetworkHandler' ? 'NetworkHandler.broadcast' : 'Router.broadcast (Router stack)'}; connections per node ${r.degree?.join('-') ?? '-'}; max over messages ${r.maxTimeTo100Ms.toFixed(1)} ms; median latency at 1 / 2 / ... hops: ${fmtHops(r.byHopMs)}; router drops: ${JSON.stringify(r.drops ?? {})}${r.inboundMs === undefined ? '' : `; channel-to-delivery median ${r.inboundMs.toFixed(2)} ms`}`,
     })
     rows.push(
       atMost('P5.vsfl', 'cpc-net time to 100% vs unsigned flooding (context)', r.timeTo100Ms, 'ms', {
