@@ -5,9 +5,20 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { ConnectionManager, CpcChannel, LinkMonitor, createConnectionManagerMetrics, createLinkMetrics, type LinkMonitorLike } from '@cpc/connection-manager'
 import { Discovery, createDiscoveryMetrics } from '@cpc/discovery'
-import { noopLogger, type Logger, type Tracer } from '@cpc/observability'
-import { MessageSigner, MessageVerifier, NonceGenerator } from '@cpc/protocol'
-import { Outbox, Router, createLibp2pRelays, createRouterMetrics, systemClock, type Clock, type RouterInit } from '@cpc/router'
+import type { Logger, Tracer } from '@cpc/observability'
+import { MessageSigner, MessageType, MessageVerifier, NonceGenerator, Priority } from '@cpc/protocol'
+import {
+  DEFAULT_ROUTER_MAX_PAYLOAD_BYTES,
+  DEFAULT_ROUTER_PEER_QUEUE_MAX_BYTES,
+  Outbox,
+  Router,
+  createLibp2pRelays,
+  createRouterMetrics,
+  systemClock,
+  type Clock,
+  type RateLimitsInit,
+  type RouterInit,
+} from '@cpc/router'
 import { InvalidScoringStateError, PeerScorer, createScoringMetrics, type ScoringInit } from '@cpc/scoring'
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -61,6 +72,10 @@ export interface BuildInputs {
   scores?: unknown
 }
 
+// A local no-op logger: importing @cpc/observability's value exports loads OpenTelemetry and pino.
+const noop = (): void => {}
+const noopLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop, child: () => noopLogger }
+
 function child(logger: Logger, component: string): Logger {
   return typeof logger.child === 'function' ? logger.child({ component }) : logger
 }
@@ -89,7 +104,35 @@ export function routerInit(config: NetworkConfig): RouterInit {
   if (p.compressionThresholdBytes !== undefined) init.compressionThresholdBytes = p.compressionThresholdBytes
   if (p.maxFrameBytes !== undefined) init.maxFrameBytes = p.maxFrameBytes
   if (p.maxDecompressedBytes !== undefined) init.maxDecompressedBytes = p.maxDecompressedBytes
+  if (config.router.rateLimits !== undefined) init.rateLimits = rateLimits(config.router.rateLimits)
+  const maxPayload = config.router.maxPayloadBytes
+  if (maxPayload !== undefined) {
+    init.maxPayloadBytes = maxPayload
+    // A message is queued whole: its peer's queue must hold it plus the traffic around it.
+    if (maxPayload + PEER_QUEUE_HEADROOM_BYTES > DEFAULT_ROUTER_PEER_QUEUE_MAX_BYTES) init.peerQueueMaxBytes = maxPayload + PEER_QUEUE_HEADROOM_BYTES
+  }
   return init
+}
+
+/** Room left beside the largest payload in a peer's queue (the router's defaults: 48 MiB for 32 MiB). */
+const PEER_QUEUE_HEADROOM_BYTES = DEFAULT_ROUTER_PEER_QUEUE_MAX_BYTES - DEFAULT_ROUTER_MAX_PAYLOAD_BYTES
+
+type PriorityLimits = NonNullable<NonNullable<NetworkConfig['router']['rateLimits']>['event']>
+
+/** config.router.rateLimits (names) → the router's RateLimitsInit (enum keys). */
+function rateLimits(cfg: NonNullable<NetworkConfig['router']['rateLimits']>): RateLimitsInit {
+  const byPriority = (p: PriorityLimits | undefined): Partial<Record<Priority.HIGH | Priority.MEDIUM | Priority.LOW, { ratePerSec: number; burst: number }>> => {
+    const out: Partial<Record<Priority.HIGH | Priority.MEDIUM | Priority.LOW, { ratePerSec: number; burst: number }>> = {}
+    if (p?.high !== undefined) out[Priority.HIGH] = p.high
+    if (p?.medium !== undefined) out[Priority.MEDIUM] = p.medium
+    if (p?.low !== undefined) out[Priority.LOW] = p.low
+    return out
+  }
+  const out: RateLimitsInit = {}
+  if (cfg.event !== undefined) out[MessageType.EVENT] = byPriority(cfg.event)
+  if (cfg.discovery !== undefined) out[MessageType.DISCOVERY] = byPriority(cfg.discovery)
+  if (cfg.control !== undefined) out[MessageType.CONTROL] = byPriority(cfg.control)
+  return out
 }
 
 export async function buildComponents(config: NetworkConfig, components: NetworkHandlerComponents, inputs: BuildInputs): Promise<Parts> {

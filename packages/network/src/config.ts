@@ -8,6 +8,8 @@ import {
   DEFAULT_LISTEN,
   DEFAULT_MAINTENANCE_INTERVAL_MS,
   DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS,
+  DEFAULT_MAX_STREAM_WINDOW_BYTES,
   DEFAULT_MESSAGE_TTL_MS,
   DEFAULT_RELAY_MAX_BYTES_PER_CONNECTION,
   DEFAULT_RELAY_MAX_DURATION_MS,
@@ -15,6 +17,7 @@ import {
   DEFAULT_RELAY_RESERVATION_TTL_MS,
   DEFAULT_WATERMARK_HIGH,
   DEFAULT_WATERMARK_LOW,
+  MIN_STREAM_WINDOW_BYTES,
 } from './constants.js'
 import { ConfigError, type ConfigIssue } from './errors.js'
 
@@ -60,6 +63,13 @@ const connectionsSchema = z
     /** libp2p's hard cap on open connections. */
     maxConnections: positiveInt.default(DEFAULT_MAX_CONNECTIONS),
     inboundConnectionThreshold: positiveInt.default(DEFAULT_INBOUND_CONNECTION_THRESHOLD),
+    /** libp2p: inbound connections handshaking at once; more are reset. */
+    maxIncomingPendingConnections: positiveInt.default(DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS),
+    /** yamux: cap on one stream's receive window, i.e. on the bytes in flight per stream. */
+    maxStreamWindowBytes: positiveInt
+      .min(MIN_STREAM_WINDOW_BYTES, { message: `must be at least ${MIN_STREAM_WINDOW_BYTES} (yamux's initial window)` })
+      .max(2 ** 32 - 1)
+      .default(DEFAULT_MAX_STREAM_WINDOW_BYTES),
     dialTimeoutMs: positiveInt.optional(),
     backoff: z.strictObject({ baseMs: positiveInt.optional(), capMs: positiveInt.optional(), maxAttempts: positiveInt.optional() }).optional(),
   })
@@ -69,7 +79,18 @@ const thresholdsSchema = z
   .strictObject({ lowEnter: z.number().positive(), lowExit: z.number().positive(), mediumEnter: z.number().positive(), mediumExit: z.number().positive() })
   .partial()
 
+/** One inbound rate limit: sustained messages per second, and the burst a rested peer may send. */
+const rateLimitSchema = z.strictObject({ ratePerSec: z.number().positive(), burst: z.number().min(1) })
+const priorityLimitsSchema = z.strictObject({ high: rateLimitSchema.optional(), medium: rateLimitSchema.optional(), low: rateLimitSchema.optional() })
+
 const routerSchema = z.strictObject({
+  /**
+   * Per-peer inbound rate limits by message type and priority, over the router's defaults (EVENT
+   * HIGH 20/s, MEDIUM 100/s, LOW 200/s; see @cpc/router rate-limiter.ts). Raise them for bulk links.
+   */
+  rateLimits: z.strictObject({ event: priorityLimitsSchema.optional(), discovery: priorityLimitsSchema.optional(), control: priorityLimitsSchema.optional() }).optional(),
+  /** Largest payload sendMessage/broadcastMessage accept (router default 32 MiB). Above 32 MiB the per-peer queue grows to hold it. */
+  maxPayloadBytes: positiveInt.optional(),
   /** How long a message may wait in the outbox when sendMessage gives no ttlMs. */
   defaultTtlMs: positiveInt.default(DEFAULT_MESSAGE_TTL_MS),
   /** Hops of a broadcast with scope 'all' when the caller gives none. */

@@ -14,6 +14,27 @@ export const DEFAULT_MAX_CONNECTIONS = 300
  */
 export const DEFAULT_INBOUND_CONNECTION_THRESHOLD = 1000
 
+/**
+ * Inbound connections libp2p lets handshake (Noise + yamux negotiation) at once. libp2p's default
+ * (10) resets the rest: dozens of simultaneous dials, e.g. a devnet starting, lost most of theirs.
+ */
+export const DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS = 64
+
+/**
+ * yamux's cap on one stream's receive window (libp2p default 16 MiB; the window starts at 256 KiB and
+ * doubles while the reader keeps up). It bounds the bytes in flight on a cpc stream: a HIGH frame
+ * queued behind them waits until the receiver has read them all, so the router, not yamux, must hold
+ * the backlog. Measured (bench cpc role, HIGH RTT under a 16 MiB LOW flood; docs/benchmarks.md "Changes
+ * made to close the gaps"): p50/p99 8.7/54 ms at 256 KiB, 10.3/65 ms at 512 KiB, 23.9/59 ms at 1 MiB,
+ * 73.7/439 ms at 16 MiB; the 64 MiB transfer was CPU-bound (signing) at every size. 512 KiB caps one
+ * stream at ~5 MB/s over a 100 ms RTT path (window / RTT): ample for social content, raise it for bulk
+ * links with long RTTs.
+ */
+export const DEFAULT_MAX_STREAM_WINDOW_BYTES = 512 * 1024
+
+/** yamux's smallest (and initial) stream window: the lower bound of maxStreamWindowBytes. */
+export const MIN_STREAM_WINDOW_BYTES = 256 * 1024
+
 /** Relay server (role 'relay'): reservations held at once. */
 export const DEFAULT_RELAY_MAX_RESERVATIONS = 128
 /** Relay server: bytes per relayed connection before it is reset (16 MiB). */

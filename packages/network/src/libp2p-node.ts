@@ -7,7 +7,6 @@ import path from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { discoveryServices } from '@cpc/discovery'
-import { libp2pMetrics } from '@cpc/observability'
 import { autoNAT } from '@libp2p/autonat'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
@@ -65,15 +64,19 @@ export function libp2pOptions(config: NetworkConfig, components: BuildNodeCompon
     addresses: { listen: listenAddresses(config), announce: config.announce },
     transports: [tcp(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    // The stream window caps the bytes in flight per stream: the router's priorities decide what
+    // goes next only for what is not yet handed to yamux (see DEFAULT_MAX_STREAM_WINDOW_BYTES).
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: config.connections.maxStreamWindowBytes } })],
     services: services as Libp2pOptions['services'],
     connectionManager: {
       maxConnections: config.connections.maxConnections,
       inboundConnectionThreshold: config.connections.inboundConnectionThreshold,
+      maxIncomingPendingConnections: config.connections.maxIncomingPendingConnections,
     },
     // A relay that is down at start must not stop the node: its reservation is retried by libp2p.
     transportManager: { faultTolerance: config.relay.listenVia.length > 0 ? FaultTolerance.NO_FATAL : FaultTolerance.FATAL_ALL },
-    ...(components.registry !== undefined ? { metrics: libp2pMetrics(components.registry) } : {}),
+    // libp2p's metrics (on components.registry) are added by buildLibp2p, which loads
+    // @cpc/observability only then.
     start: false,
   }
 }
@@ -81,6 +84,10 @@ export function libp2pOptions(config: NetworkConfig, components: BuildNodeCompon
 /** Creates (not starts) the libp2p node; with a data dir its peer store lives in <dataDir>/datastore. */
 export async function buildLibp2p(config: NetworkConfig, components: BuildNodeComponents): Promise<BuiltNode> {
   const options = libp2pOptions(config, components)
+  if (components.registry !== undefined) {
+    const { libp2pMetrics } = await import('@cpc/observability')
+    options.metrics = libp2pMetrics(components.registry)
+  }
   let datastore: LevelDatastore | undefined
   if (config.dataDir !== undefined) {
     const location = path.join(config.dataDir, DATASTORE_DIR)

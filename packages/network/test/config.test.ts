@@ -97,3 +97,28 @@ describe('parseConfig', () => {
     expect(err.message.split('; ')).toHaveLength(3)
   })
 })
+
+describe('performance knobs (router limits, libp2p pending connections, yamux window)', () => {
+  it('defaults and maps them', async () => {
+    const { routerInit } = await import('../src/components.js')
+    const { libp2pOptions } = await import('../src/libp2p-node.js')
+    const { generateKeyPair } = await import('@libp2p/crypto/keys')
+    const { MessageType, Priority } = await import('@cpc/protocol')
+    const c = parseConfig({})
+    expect(c.connections.maxIncomingPendingConnections).toBe(64)
+    expect(c.connections.maxStreamWindowBytes).toBe(512 * 1024)
+    expect(routerInit(c).rateLimits).toBeUndefined()
+    const big = parseConfig({ router: { maxPayloadBytes: 64 * 2 ** 20, rateLimits: { event: { low: { ratePerSec: 1e6, burst: 1e6 } } } } })
+    const init = routerInit(big)
+    expect(init.maxPayloadBytes).toBe(64 * 2 ** 20)
+    expect(init.peerQueueMaxBytes).toBe(80 * 2 ** 20)
+    expect(init.rateLimits).toEqual({ [MessageType.EVENT]: { [Priority.LOW]: { ratePerSec: 1e6, burst: 1e6 } } })
+    const opts = libp2pOptions(c, { privateKey: await generateKeyPair('Ed25519') })
+    expect(opts.connectionManager?.maxIncomingPendingConnections).toBe(64)
+  })
+
+  it('refuses a stream window below yamux minimum and unknown rate-limit keys', () => {
+    expect(() => parseConfig({ connections: { maxStreamWindowBytes: 1024 } })).toThrow(/maxStreamWindowBytes/)
+    expect(() => parseConfig({ router: { rateLimits: { event: { urgent: { ratePerSec: 1, burst: 1 } } } } })).toThrow(/urgent/)
+  })
+})
