@@ -4,7 +4,9 @@
 // library function and tests can drive it in-process.
 import type { NodeRole } from '../config.js'
 import { appUsage, loadAppConfig } from '../app-config.js'
-import { NodeProcess, type NodeProcessComponents } from './node-process.js'
+// Type-only: node-process.js (gRPC server, OpenTelemetry, pino, the HTTP server) is loaded by runApp
+// itself, so importing @cpc/network for an embedded NetworkHandler never loads it.
+import type { NodeProcess, NodeProcessComponents } from './node-process.js'
 
 /** Exit codes of the binaries. */
 export const EXIT_OK = 0
@@ -68,6 +70,7 @@ export async function runApp(proc: AppProcessLike, init: RunAppInit): Promise<nu
 
   let node: NodeProcess
   try {
+    const { NodeProcess } = await import('./node-process.js')
     node = await NodeProcess.start(loaded.config, init.components)
   } catch (err) {
     proc.removeListener('SIGINT', listener)
