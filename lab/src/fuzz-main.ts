@@ -1,4 +1,5 @@
 // Entry of `npm run fuzz` (tools/fuzz.mjs): options, the result as a table and JSON, exit 0 when clean.
+import { machine, writeDocPart } from './docs.js'
 import { fuzz } from './fuzz.js'
 
 const argv = process.argv.slice(2)
@@ -12,6 +13,7 @@ const minutes = Number(opt('minutes') ?? 20)
 const seed = opt('seed') != null ? Number(opt('seed')) : Date.now() % 2 ** 31
 const log = (s: string): void => void process.stderr.write(`fuzz: ${s}\n`)
 log(`${iterations} iterations or ${minutes} min, seed ${seed}`)
+const started = new Date()
 const r = await fuzz({ iterations, maxMs: minutes * 60_000, seed, log })
 const rows: Array<[string, string]> = [
   ['iterations', `${r.iterations} in ${(r.elapsedMs / 1000).toFixed(0)} s (${Math.round(r.iterations / Math.max(1, r.elapsedMs / 1000))}/s)`],
@@ -28,5 +30,8 @@ const rows: Array<[string, string]> = [
 ]
 process.stdout.write(`| fuzz (seed ${seed}) | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n`)
 if (r.failure != null) process.stdout.write(`failure: ${r.failure}\n`)
+const table = `| fuzz (seed ${seed}) | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n')}`
+const cmd = `npm run fuzz${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`
+writeDocPart('fuzz', [`## Fuzz (\`${cmd}\`)`, '', `Run on ${started.toISOString()}, ${machine()}. Verdict: ${r.ok ? 'clean' : 'FAILED'}.`, '', table, ...(r.failure != null ? ['', `failure: ${r.failure}`] : [])].join('\n'))
 process.stdout.write(`${JSON.stringify(r)}\n`)
 process.exit(r.ok ? 0 : 1)

@@ -1,9 +1,6 @@
 // `npm run lab [-- --quick] [-- --runs=N]`: runs every implemented lab scenario, prints a table and
 // writes docs/lab.md (results, the exact command, the machine).
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { machine, writeDocPart } from './docs.js'
 import { labAvailable } from './topology.js'
 import { sweepStale } from './names.js'
 import { natTraversalRun } from './scenarios/nat-traversal.js'
@@ -12,7 +9,6 @@ import { lossTruth } from './scenarios/loss-truth.js'
 import { nodeLossTruth } from './scenarios/node-loss.js'
 import { crashSafety, partitionHeal, relayRestart } from './scenarios/resilience.js'
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const argv = process.argv.slice(2)
 const quick = argv.includes('--quick')
 const runs = Number(argv.find((a) => a.startsWith('--runs='))?.split('=')[1] ?? (quick ? 3 : 20))
@@ -84,9 +80,9 @@ if (want('node-loss')) {
   emit('|---|---|---|---|---|---|')
   for (const r of nl.loss) emit(`| ${(r.configured * 100).toFixed(0)}% | ${(r.reportedX * 100).toFixed(2)}% | ${(r.reportedY * 100).toFixed(2)}% | ${r.probes} | ${(r.waitedMs / 1000).toFixed(0)} s | ${r.ok ? 'yes' : 'NO'} |`)
   emit('')
-  emit('| tbf on x egress | y channel bytes in (rate) | x LinkMonitor out (EWMA) | SendMessage calls / errors | ok (±10%) |')
-  emit('|---|---|---|---|---|')
-  for (const r of nl.rate) emit(`| ${r.rate} | ${(r.measured / 1e6).toFixed(2)} Mbit/s | ${r.linkMonitorOut != null ? `${(r.linkMonitorOut / 1e6).toFixed(2)} Mbit/s` : ''} | ${r.calls} / ${r.errors} | ${r.ok ? 'yes' : 'NO'} |`)
+  emit('| tbf on x egress | y channel bytes in (rate) | x channel bytes out (rate) | x LinkMonitor bytesOutPerSec | SendMessage calls / errors (first) | ok (±10%) |')
+  emit('|---|---|---|---|---|---|')
+  for (const r of nl.rate) emit(`| ${r.rate} | ${(r.measured / 1e6).toFixed(2)} Mbit/s | ${(r.sent / 1e6).toFixed(2)} Mbit/s | ${r.linkMonitorOut != null ? `${(r.linkMonitorOut / 1e6).toFixed(2)} Mbit/s` : '0 (no heartbeat sample yet)'} | ${r.calls} / ${r.errors}${r.firstError != null ? ` (${cell(r.firstError).slice(0, 60)})` : ''} | ${r.ok ? 'yes' : 'NO'} |`)
   if (nl.failure != null) emit(`\nfailure: ${nl.failure}`)
   emit('')
   const ok = nl.failure == null && nl.loss.length > 0 && nl.loss.every((r) => r.ok) && nl.rate.every((r) => r.ok)
@@ -139,17 +135,17 @@ for (const [name, result, ok] of summary) emit(`| ${name} | ${result} | ${ok ? '
 emit('')
 
 const cmd = `npm run lab${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`
-const doc = [
-  '# Network lab results',
-  '',
-  `Produced by \`${cmd}\` on ${started.toISOString()}, ${os.hostname()}: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Linux ${os.release()}, Node ${process.version}.`,
-  'How the lab works and what these figures mean: lab/README.md.',
-  '',
-  ...lines,
-  '',
-].join('\n')
-fs.mkdirSync(path.join(root, 'docs'), { recursive: true })
-fs.writeFileSync(path.join(root, 'docs/lab.md'), doc)
+writeDocPart(
+  'lab',
+  [
+    '# Network lab results',
+    '',
+    `Produced by \`${cmd}\` on ${started.toISOString()}, ${machine()}.`,
+    'How the lab works and what these figures mean: lab/README.md.',
+    '',
+    ...lines,
+  ].join('\n'),
+)
 write(`\nwrote docs/lab.md`)
 const allOk = summary.every(([, , ok]) => ok)
 void punched

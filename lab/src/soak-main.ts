@@ -1,4 +1,5 @@
 // Entry of `npm run soak` (tools/soak.mjs): options, progress on stderr, the result as tables and JSON.
+import { machine, writeDocPart } from './docs.js'
 import { soak } from './soak.js'
 
 const argv = process.argv.slice(2)
@@ -17,6 +18,7 @@ if (![minutes, nodes, churnSec, rate, sampleSec].every((x) => Number.isFinite(x)
   process.exit(2)
 }
 const log = (s: string): void => void process.stderr.write(`soak: ${s}\n`)
+const started = new Date()
 const r = await soak({ minutes, nodes, churnSec, rate, sampleSec, log })
 const out: string[] = []
 out.push(`| soak | ${minutes} min, ${nodes} nodes + bootstrap, churn every ${churnSec} s, ${rate} ops/s |`, '|---|---|')
@@ -32,5 +34,7 @@ for (const s of r.series) {
 }
 if (r.failure != null) out.push('', `failure: ${r.failure}`)
 process.stdout.write(out.join('\n') + '\n')
+const cmd = `npm run soak${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`
+writeDocPart('soak', [`## Soak (\`${cmd}\`)`, '', `Run on ${started.toISOString()}, ${machine()}. Verdict: ${r.verdict}.`, '', ...out].join('\n'))
 process.stdout.write(JSON.stringify({ ...r, series: r.series.map((s) => ({ ...s, samples: s.samples.length })) }) + '\n')
 process.exit(r.ok ? 0 : 1)

@@ -38,6 +38,9 @@ export interface NodeRateRow {
   linkMonitorOut?: number
   calls: number
   errors: number
+  firstError?: string
+  /** x's channel bytes out over the same window: the sender's side of the same counter */
+  sent: number
   ok: boolean
 }
 
@@ -54,6 +57,9 @@ export interface NodeLossOptions {
   rates?: Array<[string, number]>
   /** bulk-send duration per rate (ms) */
   bulkMs?: number
+  /** SendMessage calls in flight (default 8) and payload size (default 256 KiB) */
+  bulkConcurrency?: number
+  bulkBytes?: number
 }
 
 const metric = (app: LabApp, key: string): number => app.metrics().get(key) ?? NaN
@@ -97,20 +103,21 @@ export async function nodeLossTruth(opts: NodeLossOptions = {}): Promise<NodeLos
       stage = `tbf ${rate}`
       lab.setRate('x', { rate })
       const ms = opts.bulkMs ?? 15_000
-      const bulk = lab.spawnNode('x', path.join(FIXTURES, 'grpc-bulk.mjs'), [JSON.stringify({ addr: x.grpc, peer: y.peerId, size: 256 * 1024, concurrency: 4, ms, priority: 'HIGH' })], { label: 'bulk@x' })
+      const bulk = lab.spawnNode('x', path.join(FIXTURES, 'grpc-bulk.mjs'), [JSON.stringify({ addr: x.grpc, peer: y.peerId, size: opts.bulkBytes ?? 256 * 1024, concurrency: opts.bulkConcurrency ?? 8, ms, priority: 'HIGH' })], { label: 'bulk@x' })
       // Skip the first 3 s (tbf's bucket, TCP slow start, the router's first chunks), then measure
       // the receiver's counter until 1 s before the sender stops.
       const key = 'cpc_channel_bytes_total{direction="in"}'
+      const keyOut = 'cpc_channel_bytes_total{direction="out"}'
       const tStart = Date.now()
       await new Promise((r) => setTimeout(r, 3_000))
-      const a = { t: Date.now(), v: metric(y, key) }
+      const a = { t: Date.now(), v: metric(y, key), o: metric(x, keyOut) }
       await new Promise((r) => setTimeout(r, Math.max(2_000, ms - (Date.now() - tStart) - 1_000)))
-      const b = { t: Date.now(), v: metric(y, key) }
+      const b = { t: Date.now(), v: metric(y, key), o: metric(x, keyOut) }
       const peer = (x.cli(['peers', '--state', 'connected']).json?.peers ?? []).find((q) => q.peerId === y.peerId)
       const done = await bulk.waitFor((l) => l.event === 'done', 30_000, 'bulk done')
       const measured = ((b.v - a.v) * 8 * 1000) / (b.t - a.t)
       const lm = peer?.link?.bytesOutPerSec
-      res.rate.push({ rate, bitsPerSec: bps, measured, linkMonitorOut: lm != null ? lm * 8 : undefined, calls: Number(done.calls), errors: Number(done.errors), ok: Math.abs(measured / bps - 1) <= 0.1 })
+      res.rate.push({ rate, bitsPerSec: bps, measured, linkMonitorOut: lm != null ? lm * 8 : undefined, calls: Number(done.calls), errors: Number(done.errors), firstError: done.firstError as string | undefined, sent: ((b.o - a.o) * 8 * 1000) / (b.t - a.t), ok: Math.abs(measured / bps - 1) <= 0.1 })
       lab.clearRate('x')
     }
   } catch (err) {

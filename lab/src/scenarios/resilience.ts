@@ -253,13 +253,14 @@ export async function crashSafety(): Promise<CrashResult> {
     const tRestart = Date.now()
 
     stage = 'y back'
-    // y comes up cut off (its bootstrap dial to x fails and backs off) so that its `cpc watch` is
-    // subscribed before x's outbox can flush; then the link is healed.
-    lab.setLoss('y', { inbound: 1, outbound: 1 })
+    // y comes up with its link down (its bootstrap dial to x fails at once and is retried with
+    // backoff) so that its `cpc watch` is subscribed before x's outbox can flush; then the link comes
+    // up. A silent drop instead of link-down hits the caller-aborted-dial bug (lab/README.md).
+    lab.execSync('y', ['ip', 'link', 'set', 'eth0', 'down'])
     y = await startApp(lab, 'y', 'node', yInit)
     const inbox = y.watch(['--kinds', 'message'], 'inbox@y')
     await watchReady(inbox)
-    lab.clearLoss('y')
+    lab.execSync('y', ['ip', 'link', 'set', 'eth0', 'up'])
     await inbox.waitFor(() => inbox.lines.filter((l) => text(l) != null).length >= sent.length, 60_000, 'the queued messages')
     res.restartToAllMs = Date.now() - tRestart
     await new Promise((r) => setTimeout(r, 1_500))
