@@ -221,6 +221,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
     // every input reach the decoder. `concurrency` streams in flight.
     let nextCheck = checkEvery
     let consecutiveDialErrors = 0
+    let claimed = 0
     const one = async (): Promise<void> => {
       let stream: Stream
       try {
@@ -229,6 +230,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
         res.streams++
       } catch (err) {
         res.redials++
+        claimed--
         if (++consecutiveDialErrors > 200) throw new Error(`cannot open streams any more: ${(err as Error).message}`)
         await new Promise((resolve) => setTimeout(resolve, 20))
         return
@@ -259,7 +261,8 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
     }
     const deadline = t0 + opts.maxMs
     const worker = async (): Promise<void> => {
-      while (res.iterations < opts.iterations && Date.now() < deadline && !exited) {
+      while (claimed < opts.iterations && Date.now() < deadline && !exited) {
+        claimed++
         await one()
         if (res.iterations >= nextCheck) {
           nextCheck += checkEvery
