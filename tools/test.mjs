@@ -30,8 +30,10 @@ failedSteps +=
 // harness runs in its quick mode (milliseconds per loop) so it cannot rot.
 failedSteps += run(process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), 'tools', 'bench/src', 'jest.preset.mjs', 'eslint.config.mjs']) === 0 ? 0 : 1
 failedSteps += run(process.execPath, [path.join(root, 'tools/bench.mjs'), '--quick', '--no-build']) === 0 ? 0 : 1
-// The network lab (lab/, not an Nx project): typechecked, linted, and its tests (real network
-// namespaces; skipped with the reason printed when not root) run through run-jest like a project's.
+// The network lab (lab/, not an Nx project): typechecked, linted, and its tests run through run-jest
+// like a project's: topology, NAT traversal ×3 with the hole punch, link- and node-level loss truth
+// (real network namespaces; skipped with the reason printed when not root), and 3,000 fuzz inputs into
+// a live cpc-node on 127.0.0.1 (needs the built apps). About 4 minutes.
 failedSteps += run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'lab/tsconfig.test.json']) === 0 ? 0 : 1
 failedSteps += run(process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), 'lab']) === 0 ? 0 : 1
 failedSteps += spawnSync(process.execPath, [path.join(root, 'tools/run-jest.mjs')], { cwd: path.join(root, 'lab'), stdio: 'inherit' }).status === 0 ? 0 : 1
