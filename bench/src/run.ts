@@ -46,7 +46,7 @@ const suites: Suite[] = [
   { id: 'P2', what: 'small-message rate', timeoutMs: [90_000, 20_000], run: p2 },
   { id: 'P3', what: 'HIGH latency under a LOW flood', timeoutMs: [60_000, 20_000], run: p3 },
   { id: 'P4', what: 'findPeer and cold start, 30 nodes', timeoutMs: [180_000, 25_000], run: p4 },
-  { id: 'P5', what: 'broadcast to all, 30 nodes', timeoutMs: [180_000, 40_000], run: p5 },
+  { id: 'P5', what: 'broadcast to all, 30 nodes', timeoutMs: [180_000, 30_000], run: p5 },
   { id: 'P6', what: 'memory', timeoutMs: [180_000, 25_000], run: p6 },
 ]
 
