@@ -143,6 +143,7 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
   async connect(peer: PeerId, options: ConnectOptions = {}): Promise<void> {
     this.#assertStarted()
     const rec = this.#ensure(peer)
+    const keptBefore = rec.keep || rec.isProtected
     rec.keep = true
     if (options.priority != null) rec.priority = options.priority
     this.#retries.remove(rec.id)
@@ -152,7 +153,7 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
     if (rec.state === DISCONNECTING) await this.#waitForState(rec, DISCONNECTED, options.signal)
     if (rec.state === CONNECTED) return
     if (rec.state === CONNECTING && rec.dial != null) return raceSignal(rec.dial.promise, options.signal)
-    await this.#dialer.dial(rec, 'dial', options.signal)
+    await this.#dialer.dial(rec, 'dial', options.signal, { keepOnAbort: keptBefore })
   }
 
   /** Sends a signed CONTROL Goodbye with `reason`, then closes every connection to the peer. */

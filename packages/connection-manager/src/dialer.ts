@@ -37,7 +37,12 @@ export class Dialer {
   }
 
   /** Connecting → Connected (or → Disconnected on failure); settles when the dial does. */
-  async dial(rec: PeerRecord, kind: 'dial' | 'retry', callerSignal?: AbortSignal): Promise<void> {
+  /**
+   * `keepOnAbort`: the peer was kept (a previous connect(), or protected) before this call, so a caller
+   * giving up on this dial (e.g. the router's bounded wait in send()) must not cancel the retries the
+   * connection manager owes it.
+   */
+  async dial(rec: PeerRecord, kind: 'dial' | 'retry', callerSignal?: AbortSignal, options: { keepOnAbort?: boolean } = {}): Promise<void> {
     const h = this.#host
     h.transition(rec, CONNECTING, kind)
     rec.dialAttempts++
@@ -63,11 +68,14 @@ export class Dialer {
         h.metrics.dials.inc({ kind, result })
         h.metrics.dialDuration.observe({ result }, (h.clock.now() - dial.startedAt) / 1000)
         if (!aborted) h.scorer?.dialFailed(rec.id)
-        if (callerSignal?.aborted === true) rec.keep = false
+        // Only the caller stopped waiting (not stop(), not disconnect()): the peer is still wanted if it
+        // was kept before this call.
+        const callerOnly = callerSignal?.aborted === true && !controller.signal.aborted && !h.stopSignal().aborted
+        if (callerSignal?.aborted === true && options.keepOnAbort !== true) rec.keep = false
         rec.dial = undefined
         if (rec.state === CONNECTING) {
           h.transition(rec, DISCONNECTED, aborted ? 'aborted' : 'dial-failed')
-          h.settle(rec, !aborted)
+          h.settle(rec, !aborted || (callerOnly && options.keepOnAbort === true))
         }
         h.logger.debug({ peer: rec.id, kind, err }, 'dial failed')
         throw aborted ? new AbortedError('dial aborted') : new DialFailedError(rec.id, { cause: err })

@@ -193,6 +193,28 @@ describe('ConnectionManager (real libp2p nodes)', () => {
     recA.stop()
   })
 
+  it('a caller giving up on a dial to a protected peer does not cancel its retries', async () => {
+    const clock = new ManualClock()
+    const a = track(await createStack({ clock }))
+    const b = track(await createStack())
+    a.cm.protect(b.node.peerId, 'bootstrap')
+    const recA = record<PeerStateEventDetail>(a.cm, 'peer:state')
+    const controller = new AbortController()
+    const pending = a.cm.connect(b.node.peerId, { multiaddrs: b.node.getMultiaddrs(), signal: controller.signal })
+    controller.abort()
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_ABORTED' })
+    const seq = steps(recA.events, b.node.peerId.toString())
+    expect(seq.slice(0, 2)).toEqual([
+      [D, CI, 'dial'],
+      [CI, D, 'aborted'],
+    ])
+    // The manager still owes the bootstrap peer a retry: one is scheduled on the clock, and it connects.
+    expect(clock.pending).toBeGreaterThan(0)
+    clock.runNext()
+    await recA.until((e) => e.some((x) => x.peerId === b.node.peerId.toString() && x.to === C))
+    recA.stop()
+  })
+
   it('prunes above the high watermark: lowest-scored unprotected first, down to the low watermark', async () => {
     const scores = new Map<string, number>()
     const a = track(await createStack({ scorer: new FakeScorer(scores), init: { watermarks: { low: 2, high: 3 } } }))
