@@ -55,6 +55,26 @@ const relaySchema = z.strictObject({
     .prefault({}),
 })
 
+/**
+ * TCP hole punching (lab/README.md "NAT traversal"). Off unless punchPort is set: DCUtR's hole-punch
+ * dials and dials to the `relay.listenVia` relays then leave from this local port, so the NAT mapping
+ * the relay observes is the one a peer's punch hits. Never listened on (Node 20 cannot share it).
+ */
+const natSchema = z
+  .strictObject({
+    /** Local TCP port of hole-punch and relay dials; 0 or absent: off (every dial from an ephemeral port). */
+    punchPort: nonNegativeInt.max(65535).default(0),
+    /** Multiaddrs appended to the announced ones: the NAT mapping of the punch port (`/ip4/<WAN>/tcp/<port>`). */
+    announce: z.array(multiaddrString).default([]),
+  })
+  .prefault({})
+
+/** The TCP port of a multiaddr, if it has one. */
+function tcpPort(value: string): number | undefined {
+  const port = parseMultiaddr(value)?.getComponents().find((c) => c.name === 'tcp')?.value
+  return port === undefined ? undefined : Number(port)
+}
+
 const connectionsSchema = z
   .strictObject({
     /** Our ConnectionManager prunes down to `low` once above `high`. */
@@ -153,6 +173,7 @@ export const networkConfigSchema = z
         probes: z.boolean().default(true),
       })
       .prefault({}),
+    nat: natSchema,
     scoring: z
       .strictObject({
         /** How long a disconnected peer's score is kept. */
@@ -161,6 +182,14 @@ export const networkConfigSchema = z
         maintenanceIntervalMs: positiveInt.default(DEFAULT_MAINTENANCE_INTERVAL_MS),
       })
       .prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    if (c.nat.punchPort === 0) return
+    c.listen.forEach((addr, i) => {
+      if (tcpPort(addr) === c.nat.punchPort) {
+        ctx.addIssue({ code: 'custom', path: ['listen', i], message: `must not use nat.punchPort ${c.nat.punchPort} (the punch port is never listened on)` })
+      }
+    })
   })
   .transform((c) => ({ ...c, dhtMode: c.dhtMode ?? (c.role === 'node' ? ('auto' as const) : ('server' as const)) }))
 

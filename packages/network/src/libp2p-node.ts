@@ -11,14 +11,16 @@ import { autoNAT } from '@libp2p/autonat'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
 import { identify } from '@libp2p/identify'
-import { FaultTolerance, type Libp2p, type PrivateKey } from '@libp2p/interface'
+import { FaultTolerance, type Libp2p, type PrivateKey, type Transport } from '@libp2p/interface'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
 import { LevelDatastore } from 'datastore-level'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import type { Registry } from 'prom-client'
 import type { NetworkConfig } from './config.js'
 import { DATASTORE_DIR, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
+import { punchPortTransport } from './nat/punch-port-tcp.js'
 
 export interface BuiltNode {
   libp2p: Libp2p
@@ -34,6 +36,15 @@ export interface BuildNodeComponents {
 /** The listen addresses libp2p gets: the configured ones plus a `/p2p-circuit` per relay to reserve on. */
 export function listenAddresses(config: NetworkConfig): string[] {
   return [...config.listen, ...config.relay.listenVia.map((relay) => `${relay}/p2p-circuit`)]
+}
+
+/**
+ * `tcp()`, or with `nat.punchPort` set the hole-punching wrapper around it: DCUtR's punch dials and
+ * dials to the `relay.listenVia` relays leave from the punch port (see src/nat/punch-port-tcp.ts).
+ */
+function tcpTransport(config: NetworkConfig): (components: Parameters<ReturnType<typeof tcp>>[0] & { peerId: { toString(): string } }) => Transport {
+  if (config.nat.punchPort === 0) return tcp()
+  return punchPortTransport(tcp(), config.nat.punchPort, config.relay.listenVia.map((relay) => multiaddr(relay)))
 }
 
 export function libp2pOptions(config: NetworkConfig, components: BuildNodeComponents): Libp2pOptions<Record<string, unknown>> {
@@ -61,8 +72,12 @@ export function libp2pOptions(config: NetworkConfig, components: BuildNodeCompon
   }
   return {
     privateKey: components.privateKey,
-    addresses: { listen: listenAddresses(config), announce: config.announce },
-    transports: [tcp(), circuitRelayTransport()],
+    addresses: {
+      listen: listenAddresses(config),
+      announce: config.announce,
+      ...(config.nat.announce.length > 0 ? { appendAnnounce: config.nat.announce } : {}),
+    },
+    transports: [tcpTransport(config), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     // The stream window caps the bytes in flight per stream: the router's priorities decide what
     // goes next only for what is not yet handed to yamux (see DEFAULT_MAX_STREAM_WINDOW_BYTES).
