@@ -7,6 +7,7 @@ import type { Discovery, DiscoveredPeer, DiscoverOptions } from '@cpc/discovery'
 import { MessageType, Priority, type common } from '@cpc/protocol'
 import type { PeerScoreSnapshot, PeerScorer } from '@cpc/scoring'
 import type { ConnectionManager, LinkMonitorLike } from '@cpc/connection-manager'
+import { RelayKeeper } from './relay-keeper.js'
 import type { Router } from '@cpc/router'
 import type { BroadcastResult, BroadcastScope, SendResult } from '@cpc/router'
 import { TypedEventEmitter, type Libp2p, type PeerId } from '@libp2p/interface'
@@ -79,6 +80,7 @@ export class NetworkHandler extends TypedEventEmitter<NetworkEvents> {
   #stopping: Promise<void> | undefined
   #startedAtMs = 0
   #maintenance: ReturnType<typeof setInterval> | undefined
+  #relayKeeper: RelayKeeper | undefined
   #joining: Promise<unknown> | undefined
 
   /**
@@ -153,6 +155,7 @@ export class NetworkHandler extends TypedEventEmitter<NetworkEvents> {
       for (const relay of p.relayPeers) p.cm.protect(relay, 'relay')
       await p.router.start()
       await p.discovery.start()
+      this.#relayKeeper = this.#keepRelays()
     } catch (err) {
       this.#state = 'started'
       await this.stop().catch((e: unknown) => p.log.warn({ err: e }, 'cleanup after failed start'))
@@ -189,6 +192,7 @@ export class NetworkHandler extends TypedEventEmitter<NetworkEvents> {
     this.#state = 'stopping'
     const p = this.#p
     if (this.#maintenance !== undefined) clearInterval(this.#maintenance)
+    this.#relayKeeper?.stop()
     const step = async (name: string, fn: () => Promise<unknown>): Promise<void> => {
       try {
         await fn()
@@ -206,6 +210,32 @@ export class NetworkHandler extends TypedEventEmitter<NetworkEvents> {
     this.#state = 'stopped'
     for (const fn of [...this.#closeListeners]) fn()
     p.log.info({}, 'network stopped')
+  }
+
+  /** Re-reserves the configured relays whenever a reservation is lost (js-libp2p #3601). */
+  #keepRelays(): RelayKeeper | undefined {
+    const p = this.#p
+    if (this.config.relay.listenVia.length === 0) return undefined
+    // The transport manager is not on the public Libp2p interface; the node createLibp2p returns has it.
+    const tm = (p.libp2p as unknown as { components?: { transportManager?: { listen(addrs: Multiaddr[]): Promise<void> } } }).components?.transportManager
+    if (tm === undefined) {
+      p.log.warn({}, 'no transport manager: lost relay reservations will not be renewed')
+      return undefined
+    }
+    const keeper = new RelayKeeper(
+      {
+        addresses: () => p.libp2p.getMultiaddrs(),
+        listen: async (addr) => tm.listen([addr]),
+        onAddressChange: (fn) => {
+          p.libp2p.addEventListener('self:peer:update', fn)
+          return () => p.libp2p.removeEventListener('self:peer:update', fn)
+        },
+        logger: p.log,
+      },
+      { relays: this.config.relay.listenVia },
+    )
+    keeper.start()
+    return keeper
   }
 
   /** Persists state and closes the stores (also for a handler that was created but never started). */

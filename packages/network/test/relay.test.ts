@@ -7,9 +7,14 @@ import { PeerState, Priority, Route } from '@cpc/protocol'
 import type { MessageEventDetail } from '../src/events.js'
 import { waitForEvent } from './helpers/events.js'
 import { Handlers, addressOf } from './helpers/handlers.js'
+import { TempDirs } from './helpers/tmp.js'
 
 const handlers = new Handlers()
-afterEach(async () => handlers.stopAll())
+const dirs = new TempDirs()
+afterEach(async () => {
+  await handlers.stopAll()
+  await dirs.cleanup()
+})
 
 describe('relayed nodes', () => {
   it('reserves a slot on a relay, reports it, and receives a message through it', async () => {
@@ -49,5 +54,30 @@ describe('relayed nodes', () => {
     // DIRECT when the peer was reached over a connection DCUtR reversed, RELAY over the circuit.
     expect([Route.ROUTE_DIRECT, Route.ROUTE_RELAY]).toContain(result.route)
     expect(new TextDecoder().decode((await got).payload)).toBe('find me')
+  })
+
+  it('gets its reservation back after the relay restarts (js-libp2p #3601)', async () => {
+    const relayDir = await dirs.make()
+    const relay = await handlers.started({ role: 'relay', dataDir: relayDir })
+    const relayAddr = addressOf(relay)
+    const port = relayAddr.toString().match(/\/tcp\/(\d+)/)![1]
+    const hasCircuit = (h: typeof relay) => h.multiaddrs.some((a) => a.toString().includes('/p2p-circuit'))
+    const b = await handlers.create({ listen: [], relay: { listenVia: [relayAddr] } })
+    const reserved = waitForEvent(b.libp2p, 'self:peer:update', () => hasCircuit(b), 15_000)
+    await b.start()
+    await reserved
+
+    // The relay goes away: b loses the reservation and its circuit address.
+    // (Its circuit address is already gone when the relay's stop() returns: the goodbye closed the connection.)
+    await relay.stop()
+    expect(hasCircuit(b)).toBe(false)
+    expect(b.status().relayReservations).toBe(0)
+
+    // The same relay (identity from its data dir, same port) comes back: b reserves again by itself.
+    const back = waitForEvent(b.libp2p, 'self:peer:update', () => hasCircuit(b), 20_000)
+    const again = await handlers.started({ role: 'relay', dataDir: relayDir, listen: [`/ip4/127.0.0.1/tcp/${port}`] })
+    expect(again.peerId.equals(relay.peerId)).toBe(true)
+    await back
+    expect(b.status().relayReservations).toBe(1)
   })
 })
