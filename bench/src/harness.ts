@@ -1,5 +1,6 @@
 // The benchmark harness: timed loops, rows with a baseline measured in the same run, a table, JSON.
 import os from 'node:os'
+import { isSlowness } from './proc.js'
 
 /** One benchmark figure, held against a baseline measured in the same run. */
 export interface Row {
@@ -165,6 +166,7 @@ export async function guard<T>(p: Promise<T> | undefined): Promise<T | Error | u
   }
 }
 
+/** cpc-net's side failed: 'timeout' when the machine was too slow (see isSlowness), else 'error' (fails the run). */
 export function errorRow(id: string, what: string, err: Error): Row {
-  return missing(id, `${what}: ${err.message}`, 'error')
+  return missing(id, `${what}: ${err.message}`, isSlowness(err) ? 'timeout' : 'error')
 }

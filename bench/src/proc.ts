@@ -23,6 +23,19 @@ export class BenchTimeoutError extends Error {
   }
 }
 
+/**
+ * Whether an error is the machine being slow, not the harness being broken: our own timeouts, and
+ * libp2p's dial/handshake/abort timeouts (EncryptionFailedError "aborted due to timeout", AbortError,
+ * TimeoutError), also when a role passed them on. Such suites and rows report 'timeout', which never
+ * fails a run (a busy 2-core machine running npm test must not fail the bench).
+ */
+export function isSlowness(err: unknown): boolean {
+  if (err instanceof BenchTimeoutError) return true
+  if (!(err instanceof Error)) return false
+  if (err.name === 'AbortError' || err.name === 'TimeoutError') return true
+  return /timed out|timeout|operation was aborted/i.test(err.message)
+}
+
 export class RoleError extends Error {
   readonly code = 'ERR_BENCH_ROLE'
   constructor(role: string, message: string) {

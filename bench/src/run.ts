@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { machine, missing, table, type BenchOptions, type Row } from './harness.js'
-import { BenchTimeoutError, killAll, procSettings, withTimeout } from './proc.js'
+import { isSlowness, killAll, procSettings, withTimeout } from './proc.js'
 import { formatSummary, summarize } from './profile-summary.js'
 import { protocolBench } from './protocol.bench.js'
 import { writeReport } from './report.js'
@@ -68,7 +68,7 @@ for (const s of suites) {
   try {
     rows.push(...(await withTimeout(s.run({ quick, profile, signal: ac.signal }), budget, `suite ${s.id}`)))
   } catch (err) {
-    const timeout = err instanceof BenchTimeoutError
+    const timeout = isSlowness(err)
     console.error(
       `bench: suite ${s.id} ${timeout ? 'timed out' : 'failed'}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
     )

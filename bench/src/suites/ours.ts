@@ -56,6 +56,8 @@ let pathCache: Promise<CpcPath> | undefined
 
 export function cpcPath(): Promise<CpcPath> {
   pathCache ??= (async () => {
+    // BENCH_CPC_PATH=router: the Router stack even when NetworkHandler could run (to compare the two).
+    if (process.env.BENCH_CPC_PATH === 'router') return 'Router stack'
     try {
       const mod = (await import('@cpc/network')) as { parseConfig?: (c: unknown) => unknown }
       if (!mod.parseConfig) return 'Router stack'
