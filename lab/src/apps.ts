@@ -129,7 +129,7 @@ export async function startApp(lab: Lab, host: string, kind: AppKind, init: AppI
     ...(init.args ?? []),
   ]
   const proc = lab.spawnNode(host, APP_MAIN[kind], argv, { label: `${kind}@${host}` })
-  const ready = await proc.waitFor((l) => l.event === 'ready', init.timeoutMs ?? 30_000, `${kind} ready line`)
+  const ready = await proc.waitFor((l) => l.event === 'ready', init.timeoutMs ?? 60_000, `${kind} ready line`)
   return new LabApp(lab, host, kind, proc, ready, init)
 }
 

@@ -12,7 +12,7 @@ export type DocPart = (typeof PARTS)[number]
 const marker = (p: DocPart): string => `<!-- lab-doc:${p} -->`
 
 export function machine(): string {
-  return `${os.hostname()}: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Linux ${os.release()}, Node ${process.version}`
+  return `${os.hostname()}: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Linux ${os.release()}, Node ${process.version}; load average ${os.loadavg().map((l) => l.toFixed(1)).join('/')} when written (the machine is shared)`
 }
 
 /** Replaces one part of docs/lab.md (creating the file if needed), keeping the others. */

@@ -41,6 +41,10 @@ export interface NodeRateRow {
   firstError?: string
   /** x's channel bytes out over the same window: the sender's side of the same counter */
   sent: number
+  /** bytes tbf sent on x's eth0 over the window (`tc -s qdisc`), as bits/s */
+  wire: number
+  /** wire ≥ 90 % of the cap: the cap, not the sender, limited the flow */
+  saturated: boolean
   ok: boolean
 }
 
@@ -63,6 +67,12 @@ export interface NodeLossOptions {
 }
 
 const metric = (app: LabApp, key: string): number => app.metrics().get(key) ?? NaN
+
+/** Bytes the root qdisc (tbf) of x's eth0 has sent so far. */
+function tbfSent(lab: Lab): number {
+  const out = lab.execSync('x', ['tc', '-s', 'qdisc', 'show', 'dev', 'eth0']).stdout
+  return Number(/Sent (\d+) bytes/.exec(out)?.[1] ?? NaN)
+}
 
 export async function nodeLossTruth(opts: NodeLossOptions = {}): Promise<NodeLossResult> {
   const interval = opts.probeIntervalMs ?? 10
@@ -110,14 +120,17 @@ export async function nodeLossTruth(opts: NodeLossOptions = {}): Promise<NodeLos
       const keyOut = 'cpc_channel_bytes_total{direction="out"}'
       const tStart = Date.now()
       await new Promise((r) => setTimeout(r, 3_000))
-      const a = { t: Date.now(), v: metric(y, key), o: metric(x, keyOut) }
+      const a = { t: Date.now(), v: metric(y, key), o: metric(x, keyOut), q: tbfSent(lab) }
       await new Promise((r) => setTimeout(r, Math.max(2_000, ms - (Date.now() - tStart) - 1_000)))
-      const b = { t: Date.now(), v: metric(y, key), o: metric(x, keyOut) }
+      const b = { t: Date.now(), v: metric(y, key), o: metric(x, keyOut), q: tbfSent(lab) }
       const peer = (x.cli(['peers', '--state', 'connected']).json?.peers ?? []).find((q) => q.peerId === y.peerId)
       const done = await bulk.waitFor((l) => l.event === 'done', 30_000, 'bulk done')
       const measured = ((b.v - a.v) * 8 * 1000) / (b.t - a.t)
+      // What tbf itself passed (bytes on the wire, headers included): the link was saturated if that
+      // is within 10 % of the cap; otherwise the sender, not the cap, limited the flow.
+      const wire = ((b.q - a.q) * 8 * 1000) / (b.t - a.t)
       const lm = peer?.link?.bytesOutPerSec
-      res.rate.push({ rate, bitsPerSec: bps, measured, linkMonitorOut: lm != null ? lm * 8 : undefined, calls: Number(done.calls), errors: Number(done.errors), firstError: done.firstError as string | undefined, sent: ((b.o - a.o) * 8 * 1000) / (b.t - a.t), ok: Math.abs(measured / bps - 1) <= 0.1 })
+      res.rate.push({ rate, bitsPerSec: bps, measured, linkMonitorOut: lm != null ? lm * 8 : undefined, calls: Number(done.calls), errors: Number(done.errors), firstError: done.firstError as string | undefined, sent: ((b.o - a.o) * 8 * 1000) / (b.t - a.t), wire, saturated: wire >= 0.9 * bps, ok: Math.abs(measured / bps - 1) <= 0.1 })
       lab.clearRate('x')
     }
   } catch (err) {
