@@ -187,17 +187,37 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
         else res.ops.failed++
       }).finally(() => inFlight--)
     }, Math.max(10, Math.floor(1_000 / rate))))
-    // Churn: one node leaves, comes back half a period later from its data dir.
+    // Churn: one node leaves, comes back half a period later from its data dir. A node whose restart
+    // failed (no ready line in time on a loaded machine) is retried at the next tick instead.
+    const busy = new Set<Proc>()
+    const restart = (p: Proc): void => {
+      busy.add(p)
+      p.series.restarts++
+      start(p, nodeArgs)
+        .catch(async (err: Error) => {
+          log(`restart of ${p.name}: ${err.message}`)
+          await stop(p)
+        })
+        .finally(() => busy.delete(p))
+    }
     timers.push(setInterval(() => {
-      const l = live()
+      if (Date.now() >= endAt) return
+      const down = nodes.find((p) => p.client == null && !busy.has(p))
+      if (down != null) {
+        restart(down)
+        return
+      }
+      const l = live().filter((p) => !busy.has(p))
       if (l.length <= 2) return
       const victim = l[Math.floor(Math.random() * l.length)]!
       res.churnEvents++
-      void stop(victim).then(() => new Promise((resolve) => setTimeout(resolve, churnMs / 2))).then(async () => {
-        if (Date.now() >= endAt) return
-        victim.series.restarts++
-        await start(victim, nodeArgs)
-      }).catch((err: Error) => log(`churn of ${victim.name}: ${err.message}`))
+      busy.add(victim)
+      void stop(victim)
+        .then(() => new Promise((resolve) => setTimeout(resolve, churnMs / 2)))
+        .then(() => {
+          busy.delete(victim)
+          if (Date.now() < endAt) restart(victim)
+        })
     }, churnMs))
 
     timers.push(setInterval(() => {
