@@ -322,7 +322,12 @@ export async function p5(opts: BenchOptions): Promise<Row[]> {
       })
     rows.push(pending('P5.deliv', 'cpc-net broadcast All: delivery ratio', '= 1.00'))
     rows.push(pending('P5.dup', 'cpc-net broadcast All: duplicates delivered to the app', '= 0'))
-    rows.push(pending('P5.tx', 'cpc-net broadcast All: transmissions per node per message', '<= 8', '', gsBase(gs.txPerNode)))
+    rows.push(
+      pending('P5.tx', 'cpc-net broadcast All: transmissions per node per message', '<= 8', '', {
+        what: 'gossipsub message RPCs',
+        value: gs.dataTxPerNode,
+      }),
+    )
     rows.push(pending('P5.t100', 'cpc-net broadcast All: time to 100%', '< gossipsub', 'ms', gsBase(gs.timeTo100Ms)))
   } else {
     rows.push({
@@ -342,7 +347,12 @@ export async function p5(opts: BenchOptions): Promise<Row[]> {
       met: r.dupsDelivered === 0,
     })
     rows.push({
-      ...versus('P5.tx', 'cpc-net broadcast All: transmissions per node per message', r.txPerNode, '', gsBase(gs.txPerNode)),
+      // Held against gossipsub's message-carrying RPCs (the stricter baseline: its IDONTWANT and
+      // control RPCs are left out), since the router's frame count has no control traffic either.
+      ...versus('P5.tx', 'cpc-net broadcast All: frames written per node per message', r.txPerNode, '', {
+        what: 'gossipsub message RPCs',
+        value: gs.dataTxPerNode,
+      }),
       target: '<= 8',
       met: r.txPerNode <= 8,
     })
