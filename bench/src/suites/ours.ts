@@ -161,7 +161,7 @@ async function transfer(pair: CpcPair, count: number, size: number, priority: Pr
     timeoutMs,
   )
   const d = await delivered
-  if (d.delivered < count) throw new Error(`only ${d.delivered} of ${count} messages delivered in ${timeoutMs} ms`)
+  if (d.delivered < count) throw new Error(`timed out: only ${d.delivered} of ${count} messages delivered in ${timeoutMs} ms`)
   return (d.lastWall - startWall) / 1000
 }
 
@@ -210,7 +210,7 @@ export const ours: Ours = {
           60_000,
         )
         const d = await delivered
-        if (d.delivered < count) throw new Error(`only ${d.delivered} of ${count} CONTROL frames arrived`)
+        if (d.delivered < count) throw new Error(`timed out: only ${d.delivered} of ${count} CONTROL frames arrived in 60 s`)
         return count / ((d.lastWall - startWall) / 1000)
       }
       await run(Math.min(o.count, o.quick ? 2000 : 20_000))
@@ -232,7 +232,8 @@ export const ours: Ours = {
         { ...args, probes: o.probes, floodBytes: o.floodBytes },
         120_000,
       )
-      if (flood.rttMs.length < o.probes) throw new Error(`${o.probes - flood.rttMs.length} HIGH probes lost under the flood`)
+      if (flood.rttMs.length < o.probes)
+        throw new Error(`timed out: ${o.probes - flood.rttMs.length} HIGH probes not echoed within 10 s under the flood`)
       return {
         idle50: percentile(idle.rttMs, 50),
         idle99: percentile(idle.rttMs, 99),
