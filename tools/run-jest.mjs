@@ -11,7 +11,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const pkg = fs.existsSync('package.json') ? JSON.parse(fs.readFileSync('package.json', 'utf8')) : { name: `workspace/${path.basename(process.cwd())}` }
 const outDir = path.join(root, '.test-results')
 fs.mkdirSync(outDir, { recursive: true })
-const outputFile = path.join(outDir, `${pkg.name}.json`.replace('/', '__'))
+// Exactly the path nx.json declares as the test target's output ({workspaceRoot}/.test-results/
+// {projectName}.json, e.g. .test-results/@cpc/router.json), so a cache hit restores it.
+const outputFile = path.join(outDir, `${pkg.name}.json`)
+fs.mkdirSync(path.dirname(outputFile), { recursive: true })
 fs.rmSync(outputFile, { force: true })
 
 const jestBin = path.join(root, 'node_modules/jest/bin/jest.js')

@@ -48,7 +48,9 @@ let failed = 0
 let skipped = 0
 let suitesFailed = 0
 if (fs.existsSync(resultsDir)) {
-  for (const f of fs.readdirSync(resultsDir).filter((f) => f.endsWith('.json'))) {
+  // One JSON per project: .test-results/@cpc/<name>.json (Nx projects) and .test-results/workspace/<dir>.json.
+  const files = fs.readdirSync(resultsDir, { recursive: true }).map(String).filter((f) => f.endsWith('.json'))
+  for (const f of files) {
     const r = JSON.parse(fs.readFileSync(path.join(resultsDir, f), 'utf8'))
     passed += r.numPassedTests
     failed += r.numFailedTests
