@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { machine, missing, table, type BenchOptions, type Row } from './harness.js'
-import { isSlowness, killAll, procSettings, withTimeout } from './proc.js'
+import { BenchTimeoutError, isSlowness, killAll, procSettings, withTimeout } from './proc.js'
 import { formatSummary, summarize } from './profile-summary.js'
 import { protocolBench } from './protocol.bench.js'
 import { writeReport } from './report.js'
@@ -75,7 +75,7 @@ for (const s of suites) {
     rows.push(
       missing(
         s.id,
-        `${s.what}: ${timeout ? `timeout after ${Math.round(budget / 1000)} s` : `error: ${err instanceof Error ? err.message : String(err)}`}`,
+        `${s.what}: ${err instanceof BenchTimeoutError ? `timeout after ${Math.round(budget / 1000)} s` : `${timeout ? 'too slow' : 'error'}: ${err instanceof Error ? err.message : String(err)}`}`,
         timeout ? 'timeout' : 'error',
       ),
     )

@@ -19,7 +19,7 @@ import { CpcMessage, MessageSigner, MessageType, MessageVerifier, NonceGenerator
 import { MessageShedError, Outbox, Router, createRouterMetrics, type RouterInit, type RouterMetrics } from '@cpc/router'
 import { Registry } from 'prom-client'
 import { createBareNode } from './bare-node.js'
-import { wallMs } from './framing.js'
+import { retryOnTimeout, wallMs } from './framing.js'
 import { memory, onExit, serve } from './serve.js'
 
 interface Delivered {
@@ -156,7 +156,7 @@ async function dial(args: { edges: Array<[number, string]>; concurrency?: number
       const [i, addr] = e
       const ma = multiaddr(addr)
       const s = stacks[i]
-      await s.libp2p.dial(ma, { signal: AbortSignal.timeout(30_000) })
+      await retryOnTimeout(() => s.libp2p.dial(ma, { signal: AbortSignal.timeout(30_000) }))
       const peer = peerIdFromString(ma.getComponents().findLast((c) => c.name === 'p2p')!.value!)
       if (s.cm && !(await until(() => s.cm!.state(peer) === PeerState.PEER_STATE_CONNECTED, 15_000)))
         throw new Error(`not Connected to ${peer} after 15 s`)

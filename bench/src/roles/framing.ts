@@ -56,3 +56,20 @@ export function percentile(xs: number[], p: number): number {
 export function wallMs(): number {
   return performance.timeOrigin + performance.now()
 }
+
+/**
+ * Runs `fn` up to `attempts` times while it fails with a timeout (a Noise handshake past libp2p's
+ * 10 s inbound upgrade timeout on a machine at load 20 and more): slowness, not a broken harness.
+ */
+export async function retryOnTimeout<T>(fn: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn()
+    } catch (err) {
+      const slow =
+        err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError' || /timed out|timeout|aborted/i.test(err.message))
+      if (!slow || i >= attempts) throw err
+      await new Promise((r) => setTimeout(r, 500 * i))
+    }
+  }
+}

@@ -10,7 +10,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from '@libp2p/interface'
 import { Priority } from '@cpc/protocol'
 import { Registry } from 'prom-client'
-import { wallMs } from './framing.js'
+import { retryOnTimeout, wallMs } from './framing.js'
 import { memory, onExit, serve } from './serve.js'
 
 interface MessageDetail {
@@ -166,7 +166,7 @@ async function dial(args: {
       const [i, addr] = e
       const ma = multiaddr(addr)
       try {
-        await handlers[i].libp2p.dial(ma, { signal: AbortSignal.timeout(60_000) })
+        await retryOnTimeout(() => handlers[i].libp2p.dial(ma, { signal: AbortSignal.timeout(60_000) }))
         const peer = ma.getComponents().findLast((c) => c.name === 'p2p')!.value!
         await until(() => handlers[i].connectionState(peer) === CONNECTED, 15_000)
       } catch (err) {

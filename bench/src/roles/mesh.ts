@@ -8,7 +8,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { GossipSub, GossipsubOpts, Message } from '@libp2p/gossipsub'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { createBareNode, send, toBytes } from './bare-node.js'
-import { Decoder, frame, wallMs } from './framing.js'
+import { Decoder, frame, retryOnTimeout, wallMs } from './framing.js'
 import { memory, onExit, serve } from './serve.js'
 
 const FLOOD = '/bench/flood/1.0.0'
@@ -162,7 +162,7 @@ async function dial(args: {
   const worker = async () => {
     for (let e = todo.shift(); e; e = todo.shift()) {
       try {
-        await nodes[e[0]].dial(multiaddr(e[1]), { signal: AbortSignal.timeout(30_000) })
+        await retryOnTimeout(() => nodes[e[0]].dial(multiaddr(e[1]), { signal: AbortSignal.timeout(30_000) }))
       } catch (err) {
         if (!args.tolerant) throw err
         failed++
