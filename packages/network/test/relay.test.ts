@@ -48,8 +48,9 @@ describe('relayed nodes', () => {
     const reserved = waitForEvent(b.libp2p, 'self:peer:update', () => b.multiaddrs.some((a) => a.toString().includes('/p2p-circuit')), 15_000)
     await b.start()
     await reserved
-    const a = await handlers.started({ relay: { listenVia: [relayAddr] } })
-    const got = waitForEvent<MessageEventDetail>(b, 'message', undefined, 10_000)
+    // The full default dial bound (the helper's 1.5 s queues the send when a loaded machine dials slowly).
+    const a = await handlers.started({ relay: { listenVia: [relayAddr] }, connections: { dialTimeoutMs: 10_000 } })
+    const got = waitForEvent<MessageEventDetail>(b, 'message', undefined, 30_000)
     const result = await a.sendMessage(b.peerId, new TextEncoder().encode('find me'), Priority.HIGH)
     // DIRECT when the peer was reached over a connection DCUtR reversed, RELAY over the circuit.
     expect([Route.ROUTE_DIRECT, Route.ROUTE_RELAY]).toContain(result.route)

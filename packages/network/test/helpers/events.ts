@@ -5,7 +5,7 @@ export async function waitForEvent<T = unknown>(
   target: EventTarget,
   type: string,
   predicate: (detail: T) => boolean = () => true,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onEvent = (evt: Event): void => {
@@ -38,7 +38,7 @@ export function record<T>(target: EventTarget, type: string): { events: T[]; sto
   return {
     events,
     stop: () => target.removeEventListener(type, onEvent),
-    until: async (predicate, timeoutMs = 10_000) =>
+    until: async (predicate, timeoutMs = 30_000) =>
       new Promise<T[]>((resolve, reject) => {
         const check = (): void => {
           if (!predicate(events)) return
