@@ -367,5 +367,27 @@ export async function p5(opts: BenchOptions): Promise<Row[]> {
       }),
     )
   }
-  return rows
+  return rows.map(noCompletion)
+}
+
+/**
+ * A time to 100% is NaN when no message reached every node within 10 s of the last publish (a
+ * delivery ratio under 1, e.g. on an overloaded machine): a result, not a broken harness. The row
+ * becomes 'timeout' (never fails the run); held against a baseline that never completed, a figure
+ * that did is faster.
+ */
+function noCompletion(r: Row): Row {
+  const never = 'no message reached every node within 10 s of the last publish'
+  if ((r.status ?? 'ok') !== 'ok') return r
+  if (!Number.isFinite(r.value))
+    return {
+      ...r,
+      status: 'timeout',
+      ratio: undefined,
+      met: r.met === undefined ? undefined : false,
+      note: r.note ? `${never}; ${r.note}` : never,
+    }
+  if (r.baseline && !Number.isFinite(r.baseline.value))
+    return { ...r, ratio: undefined, met: r.met === undefined ? undefined : true, note: `baseline: ${never}; ${r.note ?? ''}` }
+  return r
 }
