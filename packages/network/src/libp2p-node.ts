@@ -1,13 +1,13 @@
 // Builds the node's one libp2p instance from a validated NetworkConfig: TCP + circuit relay v2
-// transport, Noise, yamux, identify, ping, kad-dht (+ mDNS when enabled) from @cpc/discovery, AutoNAT,
-// DCUtR, and the relay server on role 'relay'. Bootstrap peers are not given to libp2p: @cpc/discovery
+// transport, Noise, yamux, identify, ping, kad-dht (+ mDNS when enabled) from @cpc/discovery, AutoNAT
+// v2, DCUtR, and the relay server on role 'relay'. Bootstrap peers are not given to libp2p: @cpc/discovery
 // dials them through our ConnectionManager (backoff, protection), which @libp2p/bootstrap would bypass.
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { discoveryServices } from '@cpc/discovery'
-import { autoNAT } from '@libp2p/autonat'
+import { autoNATv2 } from '@libp2p/autonat-v2'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
 import { identify } from '@libp2p/identify'
@@ -53,8 +53,12 @@ export function libp2pOptions(config: NetworkConfig, components: BuildNodeCompon
     identify: identify(),
     ping: ping({ maxOutboundStreams: PING_MAX_OUTBOUND_STREAMS }),
     ...discoveryServices({ dhtMode: config.dhtMode, addressScope: config.addressScope, mdns: config.mdns }).services,
-    // AutoNAT v1 both asks peers to dial us back and answers their requests, on every role.
-    autoNAT: autoNAT(),
+    // AutoNAT v2 (client and server, every role). Not v1: js-libp2p 3.3's v1 server "dials back" with
+    // openConnection(requester), which returns the connection the request came on, and closes it before
+    // answering: every request cost the requester that connection (a node's relay reservation with it)
+    // and no verdict ever arrived (lab/README.md). The v2 server dials back on a new connection
+    // (`force: true`) and closes only that one.
+    autoNAT: autoNATv2(),
     dcutr: dcutr(),
   }
   if (config.role === 'relay') {
