@@ -16,6 +16,9 @@ export function jestConfig(projectDir) {
     moduleNameMapper: {
       // Tests run on the sources of sibling packages, no build needed.
       '^@cpc/(protocol|scoring|connection-manager|discovery|router|network|observability)$': path.join(root, 'packages/$1/src/index.ts'),
+      // Shared test support (packages/test-support): test files only, never built.
+      '^@cpc/test-support$': path.join(root, 'packages/test-support/src/index.ts'),
+      '^@cpc/test-support/app-process$': path.join(root, 'packages/test-support/src/app-process.ts'),
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     transform: {

@@ -21,7 +21,11 @@ export const depConstraints = {
   'scope:node': ['scope:protocol', 'scope:scoring', 'scope:connection-manager', 'scope:discovery', 'scope:router', 'scope:network', 'scope:observability'],
   'scope:bootstrap': ['scope:protocol', 'scope:network', 'scope:observability'],
   'scope:relay': ['scope:protocol', 'scope:network', 'scope:observability'],
+  'scope:test-support': [],
 }
+
+/** Test support (type:test-support) may be used by any project, but only from test/ files and as a devDependency. */
+const testSupportType = 'type:test-support'
 
 const projects = []
 for (const base of ['packages', 'apps']) {
@@ -41,6 +45,12 @@ const typeOf = (p) => p.tags.find((t) => t.startsWith('type:'))
 function check(from, toName, where) {
   const to = byName.get(toName)
   if (!to || to === from) return
+  if (typeOf(to) === testSupportType) {
+    const inTests = where.startsWith(path.relative(root, path.join(from.dir, 'test')) + path.sep)
+    const devDep = where.endsWith('package.json') && toName in (from.pkg.devDependencies ?? {}) && !(toName in (from.pkg.dependencies ?? {}))
+    if (!inTests && !devDep) errors.push(`${where}: ${toName} is test support: import it only from test/ files, declare it only in devDependencies`)
+    return
+  }
   const fs_ = scopeOf(from)
   const ts_ = scopeOf(to)
   if (typeOf(to) === 'type:app') errors.push(`${where}: ${from.pkg.name} (library or app) must not depend on app ${toName}`)
