@@ -75,7 +75,14 @@ export class Dialer {
         rec.dial = undefined
         if (rec.state === CONNECTING) {
           h.transition(rec, DISCONNECTED, aborted ? 'aborted' : 'dial-failed')
+          const exponent = rec.retryAttempt
           h.settle(rec, !aborted || (callerOnly && options.keepOnAbort === true))
+          // Only the manager's own retries count toward the backoff exponent. A caller's dial (the
+          // router dials a kept peer on every send while it is away) still (re)schedules the retry, but
+          // at the current exponent: counted, six failed sends during a partition pushed the next retry
+          // to the 30 s cap and the heal waited for it (lab/README.md, partition scenario).
+          // schedule() bumps retryAttempt by exactly one; a give-up resets it to 0 (left alone).
+          if (kind === 'dial' && rec.retryAttempt === exponent + 1) rec.retryAttempt = exponent
         }
         h.logger.debug({ peer: rec.id, kind, err }, 'dial failed')
         throw aborted ? new AbortedError('dial aborted') : new DialFailedError(rec.id, { cause: err })
