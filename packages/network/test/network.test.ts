@@ -131,6 +131,7 @@ describe('NetworkHandler', () => {
         group: '',
         expiresAtMs: 0n,
         recipient: new Uint8Array(),
+        batch: undefined,
       }
       stream.send(encodeFrame(forged))
       const detail = await changed

@@ -2,10 +2,39 @@
 export const PROTOCOL_ID = '/cpc/1.0.0'
 
 /**
- * Domain-separation prefix of the signing bytes (UTF-8, 13 bytes, no terminator). A signature made
+ * Domain-separation prefix of a message's leaf hash: leaf = SHA-256(LEAF_DOMAIN || canonical
+ * encoding of every field but signature and batch). UTF-8, 14 bytes, no terminator. Its first byte
+ * ('c') differs from MERKLE_NODE_PREFIX, so a leaf can never be read as an internal node.
+ */
+export const LEAF_DOMAIN = 'cpc/1.0.0/leaf'
+
+/**
+ * Domain-separation prefix of what Ed25519 signs: BATCH_DOMAIN || root (32 bytes). A signature made
  * for cpc-net can never be replayed as a signature for another protocol using the same key.
  */
-export const SIGNING_DOMAIN = 'cpc/1.0.0/sig'
+export const BATCH_DOMAIN = 'cpc/1.0.0/batch'
+
+/** First byte hashed into an internal Merkle node: SHA-256(0x01 || left || right) (RFC 6962). */
+export const MERKLE_NODE_PREFIX = 0x01
+
+/** Length of a leaf, a root and each path element (SHA-256). */
+export const HASH_BYTES = 32
+
+/** Messages a sender signs with one Merkle root at most (the router's default maxSignBatch). */
+export const DEFAULT_MAX_SIGN_BATCH = 16
+
+/**
+ * Largest batch (BatchProof.count) a verifier accepts: above any sender's maxSignBatch default, and
+ * it bounds a proof's path at 6 hashes (192 bytes), so folding a proof costs at most 6 SHA-256.
+ */
+export const DEFAULT_MAX_VERIFY_BATCH = 64
+
+/**
+ * Verified (origin, root, signature) triples a verifier remembers, least recently used evicted: the
+ * other messages of a batch then cost their leaf hash and path fold, no Ed25519 verification. Each
+ * entry is ~0.3 KB; 1024 roots cover 16k messages of 16-message batches in flight.
+ */
+export const DEFAULT_VERIFIED_ROOTS_CACHE_SIZE = 1024
 
 /**
  * Largest frame body (the protobuf after the varint length prefix) a reader accepts. A longer

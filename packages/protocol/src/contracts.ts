@@ -16,6 +16,7 @@ export {
   CpcMessage_Type as MessageType,
   CpcMessage_Compression as Compression,
   Chunk,
+  BatchProof,
   Event,
   PeerInfo,
   Discovery,

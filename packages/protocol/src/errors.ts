@@ -58,6 +58,19 @@ export class InvalidSignatureError extends ProtocolError {
   }
 }
 
+/**
+ * A batch proof that cannot be folded: count outside 2..maxBatch, index >= count, a path of the
+ * wrong length or with elements that are not 32 bytes. Receivers treat it as an invalid signature
+ * (same drop and penalty); the distinct code says which check failed.
+ */
+export class InvalidBatchProofError extends ProtocolError {
+  static override readonly code = 'ERR_INVALID_BATCH_PROOF'
+  constructor(message = 'Invalid batch proof', options?: ErrorOptions) {
+    super(message, InvalidBatchProofError.code, options)
+    this.name = 'InvalidBatchProofError'
+  }
+}
+
 /** The origin is missing, is not an Ed25519 peer id, or is not the expected peer. */
 export class InvalidOriginError extends ProtocolError {
   static override readonly code = 'ERR_INVALID_ORIGIN'

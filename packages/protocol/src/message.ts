@@ -31,12 +31,18 @@ export interface BuildMessageOptions {
   maxPayloadBytes?: number
   /** The timestamp to stamp, ms since the epoch (default Date.now()). */
   now?: number
+  /**
+   * Chunks signed together under one Merkle root, at most (default 1: each message signed alone,
+   * without a batch field). A chunked broadcast passes its maxSignBatch here.
+   */
+  maxBatch?: number
 }
 
 /**
  * Builds the signed messages that carry one payload: compress (if it pays) → split into chunks
- * (if above chunkBytes) → stamp timestamp and a fresh nonce per message → sign each. A chunked
- * message's chunk.message_id is the nonce of its first chunk.
+ * (if above chunkBytes) → stamp timestamp and a fresh nonce per message → sign (each alone, or in
+ * batches of up to maxBatch chunks). A chunked message's chunk.message_id is the nonce of its first
+ * chunk.
  */
 export function buildMessages(input: BuildMessageInput, signer: MessageSigner, nonces: NonceGenerator, options: BuildMessageOptions = {}): CpcMessage[] {
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
@@ -57,12 +63,20 @@ export function buildMessages(input: BuildMessageInput, signer: MessageSigner, n
     recipient: input.recipient ?? new Uint8Array(0),
   }
   if (payload.length <= chunkBytes) {
-    return [signer.sign({ ...base, nonce: nonces.next(), payload, chunk: undefined })]
+    return [signer.sign({ ...base, nonce: nonces.next(), payload, chunk: undefined, batch: undefined })]
   }
   const first = nonces.next()
-  return splitPayload(payload, { chunkBytes, messageId: first }).map((part, i) =>
-    signer.sign({ ...base, nonce: i === 0 ? first : nonces.next(), payload: part.payload, chunk: part.chunk }),
+  const unsigned = splitPayload(payload, { chunkBytes, messageId: first }).map(
+    (part, i): CpcMessage => ({ ...base, nonce: i === 0 ? first : nonces.next(), payload: part.payload, chunk: part.chunk, batch: undefined }),
   )
+  const maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 1))
+  const batches = Math.ceil(unsigned.length / maxBatch)
+  const out: CpcMessage[] = []
+  // Near-equal batches (17 chunks at 16: 9 + 8), so no proof is longer than it needs to be.
+  for (let b = 0; b < batches; b++) {
+    out.push(...signer.signBatch(unsigned.slice(Math.floor((b * unsigned.length) / batches), Math.floor(((b + 1) * unsigned.length) / batches))))
+  }
+  return out
 }
 
 export interface OpenMessageComponents {

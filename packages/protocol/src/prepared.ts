@@ -5,20 +5,30 @@
 // frame(i): the sender's CPU, the wire and the receiver's verification overlap instead of running one
 // after the other, and each frame is garbage as soon as it is written.
 //
+// A writer that takes several frames at once signs them together: unsigned(i) gives frame i's leaf,
+// and signFrames() signs a batch of leaves with one Ed25519 signature (ADR batch-signatures.md).
+// frame(i) signs frame i alone. Nothing is built up front: frame sizes are computed, not encoded.
+//
 // frame(i) is deterministic (Ed25519 signatures are, and nonces and timestamp are fixed here), so a
-// frame built twice (e.g. a message requeued after a failed write) is byte for byte the same, and the
-// receiver's dedup on (origin, nonce) still recognises it.
-import { BinaryWriter } from '@bufbuild/protobuf/wire'
+// frame built twice is byte for byte the same. A frame signed in a batch differs from frame(i) only
+// in signature and proof; the receiver's dedup on (origin, nonce) recognises either.
+import { varintLength } from './canonical.js'
 import { DEFAULT_CHUNK_BYTES, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_PAYLOAD_BYTES } from './constants.js'
 import { compressPayload } from './compression.js'
 import { FrameTooLargeError, InvalidArgumentError, PayloadTooLargeError } from './errors.js'
-import { CpcMessage } from './gen/cpc/v1/wire.js'
+import type { CpcMessage } from './gen/cpc/v1/wire.js'
 import type { BuildMessageInput, BuildMessageOptions } from './message.js'
 import type { NonceGenerator } from './nonce.js'
-import type { MessageSigner } from './signing.js'
+import { signFrames, type MessageSigner, type UnsignedFrame } from './signing.js'
 
 /** Field 5 (signature) of a signed body: tag, length, 64 bytes. */
 const SIGNATURE_FIELD_BYTES = 66
+
+/**
+ * Room kept below maxFrameBytes for a batch proof (field 14): tag, length, index, count and up to
+ * 6 hashes of 34 bytes (a 64-leaf batch, DEFAULT_MAX_VERIFY_BATCH) take at most 218 bytes.
+ */
+export const BATCH_PROOF_RESERVE_BYTES = 256
 
 export interface PrepareMessageOptions extends BuildMessageOptions {
   /** Largest frame body produced (default DEFAULT_MAX_FRAME_BYTES). */
@@ -32,19 +42,15 @@ export interface PreparedMessage {
   readonly nonces: readonly bigint[]
   /** Frames (one per chunk). */
   readonly count: number
-  /** Exact wire size of frame i (length prefix included), without building it. */
+  /**
+   * Exact wire size of frame i signed alone (length prefix included), without building it. A frame
+   * signed in a batch of k is larger by its proof: at most BATCH_PROOF_RESERVE_BYTES.
+   */
   size(i: number): number
-  /** Builds (signs and encodes) frame i: unsigned-varint length prefix, then the body. */
+  /** Builds (signs alone and encodes) frame i: unsigned-varint length prefix, then the body. */
   frame(i: number): Uint8Array
-}
-
-function varintLength(value: number): number {
-  let n = 1
-  while (value >= 0x80) {
-    value = Math.floor(value / 128)
-    n++
-  }
-  return n
+  /** Frame i unsigned, to be signed in a batch with signFrames(). */
+  unsigned(i: number): UnsignedFrame
 }
 
 function varint64Length(value: bigint): number {
@@ -81,6 +87,7 @@ export function prepareMessage(input: BuildMessageInput, signer: MessageSigner, 
     recipient: input.recipient ?? new Uint8Array(0),
     payload,
     chunk: undefined,
+    batch: undefined,
   }
   const chunked = payload.length > chunkBytes
   const count = chunked ? Math.ceil(payload.length / chunkBytes) : 1
@@ -94,23 +101,14 @@ export function prepareMessage(input: BuildMessageInput, signer: MessageSigner, 
     return { ...base, nonce: ids[i], payload: part, chunk: { messageId: ids[0], index: i, count, totalBytes } }
   }
 
-  const build = (i: number): Uint8Array => {
-    const { message: signed, unsignedBodyBytes } = signer.signWithBytes(message(i))
-    const bodyBytes = unsignedBodyBytes + SIGNATURE_FIELD_BYTES
-    if (bodyBytes > maxFrameBytes) throw new FrameTooLargeError(`Frame body of ${bodyBytes} bytes exceeds maxFrameBytes ${maxFrameBytes}`)
-    // Length prefix and body through one writer: one copy of the chunk (finish).
-    const writer = new BinaryWriter()
-    writer.uint32(bodyBytes)
-    const out = CpcMessage.encode(signed, writer).finish()
-    if (out.length !== varintLength(bodyBytes) + bodyBytes) throw new InvalidArgumentError(`Frame ${i} encodes to ${out.length} bytes, expected ${bodyBytes}`)
-    return out
-  }
+  const unsigned = (i: number): UnsignedFrame => signer.unsignedFrame(message(i))
 
-  // Frame 0 now: it checks maxFrameBytes (every later chunk is the same size or smaller) and gives
-  // the exact sizes of the others.
-  const first = build(0)
-  let firstBody = first.length - 1
-  while (varintLength(firstBody) + firstBody > first.length) firstBody--
+  // Frame 0's size now: it checks maxFrameBytes (every later chunk is the same size or smaller, and
+  // a batch proof fits in the reserve) and gives the exact sizes of the others.
+  const firstBody = unsigned(0).unsignedBodyBytes + SIGNATURE_FIELD_BYTES
+  if (firstBody + BATCH_PROOF_RESERVE_BYTES > maxFrameBytes) {
+    throw new FrameTooLargeError(`Frame body of ${firstBody} bytes (+${BATCH_PROOF_RESERVE_BYTES} for a batch proof) exceeds maxFrameBytes ${maxFrameBytes}`)
+  }
   const bodyOf = (i: number): number => {
     if (i === 0) return firstBody
     const p0 = Math.min(payload.length, chunkBytes)
@@ -127,6 +125,7 @@ export function prepareMessage(input: BuildMessageInput, signer: MessageSigner, 
       const body = bodyOf(i)
       return varintLength(body) + body
     },
-    frame: (i) => (i === 0 ? first : build(i)),
+    frame: (i) => signFrames([unsigned(i)], 1)[0],
+    unsigned,
   }
 }

@@ -7,7 +7,7 @@ import {
   DEFAULT_MAX_DECOMPRESSED_BYTES,
   DEFAULT_MAX_FRAME_BYTES,
   PROTOCOL_ID,
-  SIGNING_DOMAIN,
+  BATCH_DOMAIN,
 } from './constants.js'
 import { ProtocolError } from './errors.js'
 import { FrameDecoder } from './frame.js'
@@ -33,7 +33,7 @@ export function createProtocolService(init: ProtocolServiceInit = {}): ProtocolS
         chunkBytes: init.chunkBytes ?? DEFAULT_CHUNK_BYTES,
         compressionThresholdBytes: init.compressionThresholdBytes ?? DEFAULT_COMPRESSION_THRESHOLD_BYTES,
         maxDecompressedBytes: BigInt(init.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES),
-        signingDomain: SIGNING_DOMAIN,
+        signingDomain: BATCH_DOMAIN,
       }
     },
     // A rejected frame is an answer (error_code/error_message), not a failed call: the caller asked

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import type { Ed25519PrivateKey } from '@libp2p/interface'
-import { ProtocolError, type CpcMessage, type Chunk } from '../src/index.js'
+import { ProtocolError, type BatchProof, type CpcMessage, type Chunk } from '../src/index.js'
 
 /** Test-only Ed25519 seeds (never use outside tests). */
 export const SEED_A = Uint8Array.from({ length: 32 }, (_, i) => i + 1)
@@ -39,6 +39,12 @@ export const chunkArb: fc.Arbitrary<Chunk> = fc.record({
   totalBytes: u64,
 })
 
+export const batchArb: fc.Arbitrary<BatchProof> = fc.record({
+  index: fc.nat({ max: 0xffffffff }),
+  count: fc.nat({ max: 0xffffffff }),
+  path: fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 6 }),
+})
+
 /** Any CpcMessage the schema can express (valid enum values, UTF-8 safe group). */
 export const messageArb: fc.Arbitrary<CpcMessage> = fc.record({
   nonce: u64,
@@ -54,4 +60,5 @@ export const messageArb: fc.Arbitrary<CpcMessage> = fc.record({
   group: fc.string({ maxLength: 20 }),
   expiresAtMs: u64,
   recipient: fc.uint8Array({ maxLength: 40 }),
+  batch: fc.option(batchArb, { nil: undefined }),
 })

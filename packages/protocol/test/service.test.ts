@@ -4,7 +4,7 @@ import {
   DEFAULT_MAX_FRAME_BYTES,
   MessageSigner,
   PROTOCOL_ID,
-  SIGNING_DOMAIN,
+  BATCH_DOMAIN,
   createProtocolService,
   encodeFrame,
   encodeFrames,
@@ -27,7 +27,7 @@ describe('ProtocolService', () => {
     const svc = createProtocolService({ maxFrameBytes: 4096 })
     const info = await svc.getProtocolInfo({}, ctx)
     expect(info.protocolId).toBe(PROTOCOL_ID)
-    expect(info.signingDomain).toBe(SIGNING_DOMAIN)
+    expect(info.signingDomain).toBe(BATCH_DOMAIN)
     expect(info.maxFrameBytes).toBe(4096)
     expect(info.maxDecompressedBytes).toBeGreaterThan(0n)
     expect((await createProtocolService().getProtocolInfo({}, ctx)).maxFrameBytes).toBe(DEFAULT_MAX_FRAME_BYTES)

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll } from '@jest/globals'
 import fc from 'fast-check'
-import { createPublicKey, verify } from 'node:crypto'
+import { createHash, createPublicKey, verify } from 'node:crypto'
 import type { Ed25519PrivateKey } from '@libp2p/interface'
 import {
   CpcMessage,
@@ -10,10 +10,12 @@ import {
   MessageVerifier,
   MissingSignatureError,
   ProtocolError,
-  SIGNING_DOMAIN,
+  LEAF_DOMAIN,
+  batchSigningBytes,
   decodeMessage,
   encodeMessage,
   peerIdToString,
+  messageLeaf,
   signingBytes,
 } from '../src/index.js'
 import { SEED_A, SEED_B, keyFromSeed, messageArb } from './helpers.js'
@@ -33,12 +35,24 @@ beforeAll(async () => {
 const base = CpcMessage.fromPartial({ nonce: 7n, priority: 1, payload: Uint8Array.from([9, 9, 9]), timestampMs: 1_700_000_000_000n })
 
 describe('signing', () => {
-  it('signing bytes are the domain prefix and the encoding without signature', () => {
-    const msg = { ...base, signature: Uint8Array.from([1, 2]) }
+  it('signing bytes are the leaf domain prefix and the encoding without signature and batch; the leaf is their SHA-256', () => {
+    const msg = { ...base, signature: Uint8Array.from([1, 2]), batch: { index: 1, count: 2, path: [new Uint8Array(32)] } }
     const bytes = signingBytes(msg)
-    const domain = new TextEncoder().encode(SIGNING_DOMAIN)
+    const domain = new TextEncoder().encode(LEAF_DOMAIN)
     expect(bytes.subarray(0, domain.length)).toEqual(domain)
     expect(bytes.subarray(domain.length)).toEqual(encodeMessage(base))
+    expect(messageLeaf(msg)).toEqual(new Uint8Array(createHash('sha256').update(bytes).digest()))
+  })
+
+  it('property: the leaf hashes exactly the canonical encoding without signature and batch', () => {
+    fc.assert(
+      fc.property(messageArb, (msg) => {
+        const bytes = signingBytes(msg)
+        expect(bytes.subarray(LEAF_DOMAIN.length)).toEqual(encodeMessage({ ...msg, signature: new Uint8Array(0), batch: undefined }))
+        expect(messageLeaf(msg)).toEqual(new Uint8Array(createHash('sha256').update(bytes).digest()))
+      }),
+      { numRuns: 200 },
+    )
   })
 
   it('the signer sets origin to its Ed25519 peer id and signs deterministically', () => {
@@ -52,9 +66,12 @@ describe('signing', () => {
 
   it('signatures match @libp2p/crypto and verify with it', async () => {
     const signed = signerA.sign(base)
-    const viaLibp2p = await keyA.sign(signingBytes(signed))
+    // A lone message's root is its leaf: Ed25519 signs "cpc/1.0.0/batch" || leaf.
+    const signed32 = batchSigningBytes(messageLeaf(signed))
+    const viaLibp2p = await keyA.sign(signed32)
     expect(viaLibp2p).toEqual(signed.signature)
-    expect(await keyA.publicKey.verify(signingBytes(signed), signed.signature)).toBe(true)
+    expect(await keyA.publicKey.verify(signed32, signed.signature)).toBe(true)
+    expect(signed.batch).toBeUndefined()
   })
 
   it('survives a frame round trip', () => {
@@ -94,17 +111,18 @@ describe('signing', () => {
     expect(verifier.cachedKeys).toBe(1)
   })
 
-  it('property: flipping any bit of the signed bytes fails verification', () => {
+  it('property: flipping any bit of the signing bytes changes the leaf and fails verification', () => {
     const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(signerA.publicKey).toString('base64url') }, format: 'jwk' })
+    const signedBytes = (bytes: Uint8Array): Uint8Array => batchSigningBytes(new Uint8Array(createHash('sha256').update(bytes).digest()))
     fc.assert(
       fc.property(messageArb, fc.nat(), (msg, bitSeed) => {
         const signed = signerA.sign({ ...msg, origin: new Uint8Array(0) })
         const bytes = signingBytes(signed)
-        expect(verify(null, bytes, publicKey, signed.signature)).toBe(true)
+        expect(verify(null, signedBytes(bytes), publicKey, signed.signature)).toBe(true)
         const bit = bitSeed % (bytes.length * 8)
         const flipped = bytes.slice()
         flipped[bit >> 3] ^= 1 << (bit & 7)
-        expect(verify(null, flipped, publicKey, signed.signature)).toBe(false)
+        expect(verify(null, signedBytes(flipped), publicKey, signed.signature)).toBe(false)
       }),
       { numRuns: 300 },
     )

@@ -13,6 +13,8 @@ import {
   cpcMessageToVector,
   encodeFrame,
   encodeFrames,
+  foldBatchPath,
+  messageLeaf,
   openMessage,
   signingBytes,
 } from './vector-json.js'
@@ -28,7 +30,7 @@ export interface Vector {
   max_frame_bytes: number
   frames: string
   decode_error?: string
-  messages?: Array<{ fields: Record<string, unknown>; signing_bytes: string; verify: string }>
+  messages?: Array<{ fields: Record<string, unknown>; signing_bytes: string; leaf: string; root: string | null; verify: string }>
   payload?: string
   open_error?: string
 }
@@ -47,6 +49,18 @@ function codeOf(fn: () => unknown): string {
   }
 }
 
+/** The root the message's proof folds to (its leaf without a proof), null if the proof cannot fold. */
+function rootOf(m: CpcMessage): string | null {
+  const leaf = messageLeaf(m)
+  if (m.batch === undefined) return hex(leaf)
+  try {
+    return hex(foldBatchPath(leaf, m.batch.index, m.batch.count, m.batch.path))
+  } catch (err) {
+    if (err instanceof ProtocolError) return null
+    throw err
+  }
+}
+
 /** Decodes, verifies and opens frames exactly as a receiver would, recording every outcome. */
 export function describeFrames(name: string, description: string, seedHex: string, frames: Uint8Array, maxFrameBytes = 1024 * 1024): Vector {
   const vector: Vector = { name, description, private_key_seed: seedHex, max_frame_bytes: maxFrameBytes, frames: hex(frames) }
@@ -61,7 +75,13 @@ export function describeFrames(name: string, description: string, seedHex: strin
     return vector
   }
   const verifier = new MessageVerifier()
-  vector.messages = msgs.map((m) => ({ fields: cpcMessageToVector(m), signing_bytes: hex(signingBytes(m)), verify: codeOf(() => verifier.verify(m)) }))
+  vector.messages = msgs.map((m) => ({
+    fields: cpcMessageToVector(m),
+    signing_bytes: hex(signingBytes(m)),
+    leaf: hex(messageLeaf(m)),
+    root: rootOf(m),
+    verify: codeOf(() => verifier.verify(m)),
+  }))
   const components = { verifier, reassembler: new Reassembler({ clock: () => 0 }) }
   try {
     for (const m of msgs) {
@@ -126,5 +146,47 @@ export async function buildVectors(): Promise<Vector[]> {
 
   const badChunk = signer.sign(CpcMessage.fromPartial({ nonce: n0 + 12n, payload: Uint8Array.from([1, 2]), chunk: { messageId: n0 + 12n, index: 3, count: 2, totalBytes: 4n } }))
   vectors.push(describeFrames('reject-chunk-index', 'Signed chunk with index 3 of count 2: ERR_INVALID_CHUNK.', SEED_HEX, encodeFrame(badChunk)))
+
+  // Batch signatures: one Ed25519 signature over "cpc/1.0.0/batch" || Merkle root, a proof per message.
+  const events = (from: bigint, k: number): CpcMessage[] =>
+    Array.from({ length: k }, (_, i) =>
+      CpcMessage.fromPartial({ nonce: from + BigInt(i), priority: 1, payload: new TextEncoder().encode(`event ${i}`), origin: signer.peerIdBytes, timestampMs: BigInt(t) }),
+    )
+  const [one] = signer.signBatch(events(n0 + 20n, 1))
+  vectors.push(describeFrames('batch-k1', 'A batch of one: the root is the leaf, no batch field, Ed25519 over "cpc/1.0.0/batch" || leaf.', SEED_HEX, encodeFrame(one)))
+  const two = signer.signBatch(events(n0 + 30n, 2))
+  vectors.push(describeFrames('batch-k2', 'Two EVENTs signed under one root: root = SHA-256(0x01 || leaf0 || leaf1), one sibling each.', SEED_HEX, encodeFrames(two)))
+  const three = signer.signBatch(events(n0 + 40n, 3))
+  vectors.push(describeFrames('batch-k3', 'Three EVENTs: leaf 2 has no sibling at the bottom level and is promoted (path of 1 hash).', SEED_HEX, encodeFrames(three)))
+  const sixteen = signer.signBatch(events(n0 + 50n, 16))
+  vectors.push(describeFrames('batch-k16', 'Sixteen EVENTs under one root (the default maxSignBatch): 4 hashes per path.', SEED_HEX, encodeFrames(sixteen)))
+  const chunkedBatch = buildMessages({ type: 0, priority: 1, payload: text.subarray(0, 100) }, signer, fixedNonces(n0 + 70n), {
+    now: t,
+    chunkBytes: 40,
+    compressionThresholdBytes: 1000,
+    maxBatch: 16,
+  })
+  vectors.push(describeFrames('batch-chunked', 'event-chunked with its 3 chunks signed as one batch (buildMessages maxBatch 16): reassembles.', SEED_HEX, encodeFrames(chunkedBatch)))
+
+  const flip = (b: Uint8Array): Uint8Array => Uint8Array.from(b, (x, i) => (i === 0 ? x ^ 1 : x))
+  const proof = three[0].batch as NonNullable<CpcMessage['batch']>
+  vectors.push(
+    describeFrames('reject-batch-tampered-leaf', 'batch-k3 message 1 with its payload changed: folds to another root, ERR_INVALID_SIGNATURE.', SEED_HEX, encodeFrame({ ...three[1], payload: new TextEncoder().encode('event X') })),
+  )
+  vectors.push(
+    describeFrames('reject-batch-tampered-path', 'batch-k3 message 0 with one bit of its first sibling flipped: ERR_INVALID_SIGNATURE.', SEED_HEX, encodeFrame({ ...three[0], batch: { ...proof, path: [flip(proof.path[0]), ...proof.path.slice(1)] } })),
+  )
+  vectors.push(
+    describeFrames('reject-batch-wrong-index', 'batch-k3 message 0 claiming index 1 (same path length, sides swapped): ERR_INVALID_SIGNATURE.', SEED_HEX, encodeFrame({ ...three[0], batch: { ...proof, index: 1 } })),
+  )
+  vectors.push(
+    describeFrames('reject-batch-index-out-of-range', 'batch-k3 message 0 claiming index 3 of count 3: ERR_INVALID_BATCH_PROOF.', SEED_HEX, encodeFrame({ ...three[0], batch: { ...proof, index: 3 } })),
+  )
+  vectors.push(
+    describeFrames('reject-batch-path-length', 'batch-k3 message 0 with its last path hash dropped: ERR_INVALID_BATCH_PROOF.', SEED_HEX, encodeFrame({ ...three[0], batch: { ...proof, path: proof.path.slice(0, 1) } })),
+  )
+  vectors.push(
+    describeFrames('reject-batch-count', 'A proof declaring count 65 (receivers accept at most 64): ERR_INVALID_BATCH_PROOF.', SEED_HEX, encodeFrame({ ...three[0], batch: { index: 0, count: 65, path: proof.path } })),
+  )
   return vectors
 }

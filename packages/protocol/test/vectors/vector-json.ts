@@ -23,5 +23,6 @@ export function cpcMessageToVector(m: CpcMessage): Record<string, unknown> {
     group: m.group,
     expires_at_ms: m.expiresAtMs.toString(),
     recipient: hex(m.recipient),
+    batch: m.batch === undefined ? null : { index: m.batch.index, count: m.batch.count, path: m.batch.path.map(hex) },
   }
 }

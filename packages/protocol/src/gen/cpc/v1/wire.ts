@@ -30,8 +30,9 @@ export interface CpcMessage {
    */
   payload: Uint8Array;
   /**
-   * Ed25519 signature by origin over the canonical signing bytes (domain prefix "cpc/1.0.0/sig" and
-   * the deterministic encoding of every other field).
+   * Ed25519 signature by origin over "cpc/1.0.0/batch" || root, where root is the Merkle root of the
+   * batch this message was signed in (see batch; for a batch of one, root is this message's leaf:
+   * SHA-256("cpc/1.0.0/leaf" || the deterministic encoding of every field but signature and batch)).
    */
   signature: Uint8Array;
   /** Origin peer id (multihash bytes); needed once a message is relayed or forwarded. */
@@ -50,6 +51,11 @@ export interface CpcMessage {
   expiresAtMs: bigint;
   /** Set on direct messages, so a relay-forwarded copy cannot be replayed to others. */
   recipient: Uint8Array;
+  /**
+   * Set when the signature covers a batch of more than one message: where this message's leaf sits
+   * in the batch's Merkle tree and the sibling hashes that lead to the signed root.
+   */
+  batch: BatchProof | undefined;
 }
 
 export enum CpcMessage_Priority {
@@ -161,6 +167,22 @@ export function cpcMessage_CompressionToJSON(object: CpcMessage_Compression): st
     default:
       return "UNRECOGNIZED";
   }
+}
+
+/**
+ * Inclusion proof of one message in a signed batch (RFC 6962-style Merkle tree over the leaves:
+ * internal node = SHA-256(0x01 || left || right); a node without a sibling is promoted unchanged).
+ */
+export interface BatchProof {
+  /** 0-based position of this message's leaf among the batch's leaves. */
+  index: number;
+  /** Number of messages (leaves) in the batch, at least 2. */
+  count: number;
+  /**
+   * Sibling hashes (32 bytes each) from the leaf's level up to the root's children; levels where
+   * the node has no sibling (promoted) contribute none.
+   */
+  path: Uint8Array[];
 }
 
 /** One chunk of a payload that was split because it exceeded chunkBytes. */
@@ -372,6 +394,7 @@ function createBaseCpcMessage(): CpcMessage {
     group: "",
     expiresAtMs: 0n,
     recipient: new Uint8Array(0),
+    batch: undefined,
   };
 }
 
@@ -424,6 +447,9 @@ export const CpcMessage: MessageFns<CpcMessage> = {
     }
     if (message.recipient.length !== 0) {
       writer.uint32(106).bytes(message.recipient);
+    }
+    if (message.batch !== undefined) {
+      BatchProof.encode(message.batch, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -545,6 +571,14 @@ export const CpcMessage: MessageFns<CpcMessage> = {
             message.recipient = reader.bytes();
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.batch = BatchProof.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -584,6 +618,7 @@ export const CpcMessage: MessageFns<CpcMessage> = {
         ? BigInt(object.expires_at_ms)
         : 0n,
       recipient: isSet(object.recipient) ? bytesFromBase64(object.recipient) : new Uint8Array(0),
+      batch: isSet(object.batch) ? BatchProof.fromJSON(object.batch) : undefined,
     };
   },
 
@@ -628,6 +663,9 @@ export const CpcMessage: MessageFns<CpcMessage> = {
     if (message.recipient.length !== 0) {
       obj.recipient = base64FromBytes(message.recipient);
     }
+    if (message.batch !== undefined) {
+      obj.batch = BatchProof.toJSON(message.batch);
+    }
     return obj;
   },
 
@@ -653,6 +691,110 @@ export const CpcMessage: MessageFns<CpcMessage> = {
       ? BigInt(object.expiresAtMs)
       : 0n;
     message.recipient = object.recipient ?? new Uint8Array(0);
+    message.batch = (object.batch !== undefined && object.batch !== null)
+      ? BatchProof.fromPartial(object.batch)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseBatchProof(): BatchProof {
+  return { index: 0, count: 0, path: [] };
+}
+
+export const BatchProof: MessageFns<BatchProof> = {
+  encode(message: BatchProof, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.index !== 0) {
+      writer.uint32(8).uint32(message.index);
+    }
+    if (message.count !== 0) {
+      writer.uint32(16).uint32(message.count);
+    }
+    for (const v of message.path) {
+      writer.uint32(26).bytes(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BatchProof {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBatchProof();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.index = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.count = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.path.push(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BatchProof {
+    return {
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+      path: globalThis.Array.isArray(object?.path) ? object.path.map((e: any) => bytesFromBase64(e)) : [],
+    };
+  },
+
+  toJSON(message: BatchProof): unknown {
+    const obj: any = {};
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
+    }
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    if (message.path?.length) {
+      obj.path = message.path.map((e) => base64FromBytes(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BatchProof>): BatchProof {
+    return BatchProof.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BatchProof>): BatchProof {
+    const message = createBaseBatchProof();
+    message.index = object.index ?? 0;
+    message.count = object.count ?? 0;
+    message.path = object.path?.map((e) => e) || [];
     return message;
   },
 };
