@@ -65,3 +65,12 @@ export const NONCE_FILE = 'nonce.json'
 
 /** Version reported by GetStatus. */
 export const NETWORK_VERSION = '0.1.0'
+
+/** Exit codes of the binaries (runApp). */
+export const EXIT_OK = 0
+/** Start failed for a reason other than the config (port in use, unreadable data dir...). */
+export const EXIT_FAILURE = 1
+/** Bad config or usage: the message names the field. */
+export const EXIT_CONFIG = 2
+/** A second signal arrived while stopping: stopped without waiting. */
+export const EXIT_FORCED = 130

@@ -2,7 +2,7 @@
 export { NetworkHandler } from './network-handler.js'
 export type { NetworkHandlerComponents, SendMessageOptions, BroadcastMessageOptions, DiscoverTarget, NetworkStatus, PeerSummary } from './network-handler.js'
 export { parseConfig, networkConfigSchema, fieldPath } from './config.js'
-export type { NetworkConfig, NetworkConfigInput, NodeRole } from './config.js'
+export type { NetworkConfig, NetworkConfigInput, NodeRole, RateLimitConfig, PriorityLimitsConfig, SheddingThresholdsConfig } from './config.js'
 export { loadOrCreateIdentity } from './identity.js'
 export type { Identity } from './identity.js'
 export { buildLibp2p, libp2pOptions, listenAddresses } from './libp2p-node.js'
@@ -29,7 +29,9 @@ export type { ConfigIssue } from './errors.js'
 export * from './constants.js'
 export type { BroadcastScope, SendResult, BroadcastResult } from '@cpc/router'
 export type { NetworkParts } from './network-handler.js'
-export { loadAppConfig, parseAppConfig, appUsage, APP_OPTIONS, APP_DEFAULTS } from './app-config.js'
+// loadAppConfig and runApp load the process runner (app-config: zod, yaml) when called; parseAppConfig,
+// appUsage, APP_OPTIONS and APP_DEFAULTS are in '@cpc/network/server'.
+export { loadAppConfig, runApp } from './app-entry.js'
 export type { AppConfig, LoadAppConfigInput, LoadedAppConfig } from './app-config.js'
 // The gRPC server and the process runner (nice-grpc, health, reflection, OpenTelemetry, pino) are in
 // the '@cpc/network/server' entry point: an embedded NetworkHandler does not load them. runApp loads
@@ -41,5 +43,4 @@ export { parseHostPort, formatHostPort, isLoopbackHost } from './server/address.
 export type { HostPort } from './server/address.js'
 export type { RelayMetrics, RelayServerLike, RelayMetricsInit } from './server/relay-metrics.js'
 export type { NodeProcess, NodeProcessComponents, ReadyLine } from './server/node-process.js'
-export { runApp, EXIT_OK, EXIT_FAILURE, EXIT_CONFIG, EXIT_FORCED } from './server/run-app.js'
 export type { AppProcessLike, RunAppInit } from './server/run-app.js'

@@ -6,3 +6,6 @@ export { NodeProcess } from './node-process.js'
 export type { NodeProcessComponents, ReadyLine } from './node-process.js'
 export { createRelayMetrics, RELAY_HOP_PROTOCOL } from './relay-metrics.js'
 export type { RelayMetrics, RelayServerLike, RelayMetricsInit } from './relay-metrics.js'
+// The process runner and its config (zod, yaml); the root entry has lazy runApp/loadAppConfig wrappers.
+export { runApp, EXIT_OK, EXIT_FAILURE, EXIT_CONFIG, EXIT_FORCED } from './run-app.js'
+export { loadAppConfig, parseAppConfig, appUsage, APP_OPTIONS, APP_DEFAULTS } from '../app-config.js'

@@ -8,14 +8,10 @@ import { appUsage, loadAppConfig } from '../app-config.js'
 // itself, so importing @cpc/network for an embedded NetworkHandler never loads it.
 import type { NodeProcess, NodeProcessComponents } from './node-process.js'
 
-/** Exit codes of the binaries. */
-export const EXIT_OK = 0
-/** Start failed for a reason other than the config (port in use, unreadable data dir...). */
-export const EXIT_FAILURE = 1
-/** Bad config or usage: the message names the field. */
-export const EXIT_CONFIG = 2
-/** A second signal arrived while stopping: stopped without waiting. */
-export const EXIT_FORCED = 130
+import { EXIT_CONFIG, EXIT_FAILURE, EXIT_FORCED, EXIT_OK } from '../constants.js'
+
+// The exit codes live in constants.ts, so the root entry exports them without loading this file.
+export { EXIT_CONFIG, EXIT_FAILURE, EXIT_FORCED, EXIT_OK }
 
 export interface AppProcessLike {
   env: Readonly<Record<string, string | undefined>>
