@@ -1,5 +1,6 @@
 // Defaults of every knob of the router's building blocks. Each is overridable through the `init`
 // object of the class that uses it.
+import { DEFAULT_MAX_SIGN_BATCH as PROTOCOL_DEFAULT_MAX_SIGN_BATCH } from '@cpc/protocol'
 
 // --- Outbound queues (PeerQueues) and writer (PeerWriter) ---
 
@@ -33,6 +34,13 @@ export const DEFAULT_MAX_BATCH_BYTES = 64 * 1024
 
 /** ...and at most this many frames (64 per send measured ~12x the msg/s of one per send). */
 export const DEFAULT_MAX_BATCH_FRAMES = 64
+
+/**
+ * Frames of one write signed under one Merkle root (one Ed25519 signature), at most. Must not exceed
+ * the receivers' DEFAULT_MAX_VERIFY_BATCH (64). 16 keeps proofs at 4 hashes (142 B per message) and
+ * cuts Ed25519 work 16x on both sides; see docs/design/batch-signatures.md.
+ */
+export const DEFAULT_MAX_SIGN_BATCH = PROTOCOL_DEFAULT_MAX_SIGN_BATCH
 
 /** One batched write may take this long, backpressure included, before it is aborted. */
 export const DEFAULT_WRITE_TIMEOUT_MS = 30_000

@@ -18,7 +18,7 @@ import type { DeliveredMessage, MessageRejectedDetail, PenaltyKind, RouterChanne
 export interface InboundComponents {
   /** Our own peer id's multihash bytes (for recipient checks). */
   localPeer: Uint8Array
-  verifier: Pick<MessageVerifier, 'verify'>
+  verifier: Pick<MessageVerifier, 'verify'> & Partial<Pick<MessageVerifier, 'cachedRoots'>>
   rateLimiter: RateLimiter
   dedup: DedupCache
   reassembler: Reassembler
@@ -55,6 +55,8 @@ const REASON_BY_CODE: Record<string, string> = {
   ERR_INVALID_SIGNATURE: 'invalid_signature',
   ERR_MISSING_SIGNATURE: 'invalid_signature',
   ERR_INVALID_ORIGIN: 'invalid_signature',
+  // A batch proof that cannot be folded is a bad signature: same drop, same penalty.
+  ERR_INVALID_BATCH_PROOF: 'invalid_signature',
   ERR_INVALID_CHUNK: 'chunk_invalid',
   ERR_PAYLOAD_TOO_LARGE: 'too_large',
   ERR_REASSEMBLY_LIMIT: 'reassembly_limit',
@@ -123,7 +125,12 @@ export class Inbound {
     }
     const now = this.c.clock.now()
     try {
-      this.c.verifier.verify(msg, msg.origin.length > 0 ? undefined : origin)
+      // A batched message whose root verified before costs a leaf hash and a path fold (cached).
+      const outcome = this.c.verifier.verify(msg, msg.origin.length > 0 ? undefined : origin)
+      if (this.c.metrics !== undefined) {
+        this.c.metrics.verified.inc({ result: outcome === 'cached' ? 'cached' : 'verified' })
+        if (this.c.verifier.cachedRoots !== undefined) this.c.metrics.verifiedRoots.set(this.c.verifier.cachedRoots)
+      }
     } catch (err) {
       this.failed(from, err)
       return

@@ -95,6 +95,27 @@ export function createRouterMetrics(registry: Registry) {
       labelNames: ['result'] as const,
       registers,
     }),
+    signedFrames: new Counter({
+      name: 'cpc_router_batch_signed_frames_total',
+      help: 'Frames signed by the writers in batches (one Merkle root per batch)',
+      registers,
+    }),
+    signBatches: new Counter({
+      name: 'cpc_router_sign_batches_total',
+      help: 'Ed25519 signatures made by the writers for batches of frames (signed_frames / this = mean batch size)',
+      registers,
+    }),
+    verified: new Counter({
+      name: 'cpc_router_verify_total',
+      help: 'Inbound EVENT signatures accepted, by result (verified: one Ed25519 verification; cached: a batch root verified before)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    verifiedRoots: new Gauge({
+      name: 'cpc_router_verified_roots',
+      help: 'Verified batch roots the verifier remembers (bounded LRU)',
+      registers,
+    }),
     batchFrames: new Histogram({
       name: 'cpc_router_batch_frames',
       help: 'Frames per batched write',

@@ -91,7 +91,7 @@ export class Router extends TypedEventEmitter<RouterEvents> implements Startable
       { channel: components.channel, clock, logger: log, metrics, shedPolicy: this.shedder },
       {
         queues: { maxFrames: init.peerQueueMaxFrames, maxBytes: init.peerQueueMaxBytes ?? K.DEFAULT_ROUTER_PEER_QUEUE_MAX_BYTES, mediumWeight: init.mediumWeight, lowWeight: init.lowWeight },
-        writer: { maxBatchBytes: init.maxBatchBytes, maxBatchFrames: init.maxBatchFrames, writeTimeoutMs: init.writeTimeoutMs },
+        writer: { maxBatchBytes: init.maxBatchBytes, maxBatchFrames: init.maxBatchFrames, maxSignBatch: init.maxSignBatch, writeTimeoutMs: init.writeTimeoutMs },
       },
     )
     this.retry = new Retry(
@@ -224,9 +224,10 @@ export class Router extends TypedEventEmitter<RouterEvents> implements Startable
       const route = await this.track(resolveRoute({ connectionManager: this.c.connectionManager, relays: this.c.relays, logger: this.log }, peer, { priority, dialTimeoutMs: this.init.dialTimeoutMs, signal }))
       span?.setAttribute('cpc.route', ROUTE_LABEL[route] ?? 'unknown')
       this.assertStarted()
-      // One frame: built already. Chunks: signed one by one as the peer's writer takes them, so the
-      // first is on the wire at once and HIGH frames still overtake between them.
-      const frames = prepared.count === 1 ? [prepared.frame(0)] : prepared
+      // Signed as the peer's writer takes them, together with the other frames of that write (one
+      // Merkle root per batch): a chunk's first frame is on the wire at once, HIGH frames still
+      // overtake between chunks, and small messages queued together share one signature.
+      const frames = prepared
       const job: OutboundJob = { peer, nonce, frames, priority, type, expiresAtMs, owned: true }
       this.c.metrics?.routes.inc({ route: ROUTE_LABEL[route] ?? 'unknown' })
       if (route === Route.ROUTE_QUEUED) {
@@ -366,6 +367,8 @@ export class Router extends TypedEventEmitter<RouterEvents> implements Startable
         compressionThresholdBytes: this.init.compressionThresholdBytes,
         maxPayloadBytes: this.init.maxPayloadBytes ?? K.DEFAULT_ROUTER_MAX_PAYLOAD_BYTES,
         now: this.clock.now(),
+        // Built once, its bytes shared by every copy: chunks signed in batches, never per peer.
+        maxBatch: this.init.maxSignBatch ?? K.DEFAULT_MAX_SIGN_BATCH,
       })
     } catch (err) {
       if (err instanceof ProtocolError) throw new InvalidMessageError(`${err.code}: ${err.message}`, { cause: err })

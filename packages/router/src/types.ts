@@ -111,6 +111,11 @@ export interface RouterInit {
   lowWeight?: number
   maxBatchBytes?: number
   maxBatchFrames?: number
+  /**
+   * Frames signed under one Merkle root (one Ed25519 signature), at most: a writer's batch of this
+   * node's unsigned frames, and a broadcast's chunks (default DEFAULT_MAX_SIGN_BATCH, 16; 1..64).
+   */
+  maxSignBatch?: number
   writeTimeoutMs?: number
   /** buildMessages options. */
   chunkBytes?: number

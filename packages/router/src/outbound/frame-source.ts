@@ -1,13 +1,21 @@
-// What a queued message holds: its frames, or a source that builds them as they are taken (a large
-// payload's chunks are signed just in time, @cpc/protocol prepareMessage). Sizes are known up front,
+// What a queued message holds: its frames, or a source that builds them as they are taken (a direct
+// send's frames are signed just in time, @cpc/protocol prepareMessage). Sizes are known up front,
 // so the queue bounds, deficit round robin and shedding work on them before any frame is built.
+import type { UnsignedFrame } from '@cpc/protocol'
+
 export interface FrameSource {
   /** Frames of the message. */
   readonly count: number
   /** Wire size of frame i, without building it. */
   size(i: number): number
-  /** Frame i (built on demand for a lazy source). */
+  /** Frame i (built on demand for a lazy source, signed alone). */
   frame(i: number): Uint8Array
+  /**
+   * Frame i unsigned, for a lazy source whose frames the writer may sign in a batch with others
+   * (signFrames): one Ed25519 signature per batch instead of one per frame. size(i) is the size
+   * signed alone; a batch proof adds at most BATCH_PROOF_RESERVE_BYTES.
+   */
+  unsigned?(i: number): UnsignedFrame
 }
 
 /** One frame, several built ones, or a lazy source (a PreparedMessage). */

@@ -25,6 +25,7 @@ import type { RouterMetrics } from '../metrics.js'
 import { assertPriority, priorityLabel, type KnownPriority } from '../priority.js'
 import type { DropReason, ShedPolicy } from '../shedding/shed-policy.js'
 import { systemClock, type Clock } from '../clock.js'
+import { signFrames, type UnsignedFrame } from '@cpc/protocol'
 import { Deque } from './deque.js'
 import { materialize, toFrameSource, type FrameSource, type Frames } from './frame-source.js'
 
@@ -93,6 +94,9 @@ interface Entry<M> {
 }
 
 type SharedPriority = Priority.MEDIUM | Priority.LOW
+
+/** Placeholder of a frame signed once the batch is taken. */
+const EMPTY_FRAME = new Uint8Array(0)
 
 export class PeerQueues<M = undefined> extends TypedEventEmitter<PeerQueuesEvents<M>> {
   private readonly clock: Pick<Clock, 'now'>
@@ -208,10 +212,15 @@ export class PeerQueues<M = undefined> extends TypedEventEmitter<PeerQueuesEvent
 
   /**
    * Take the next frames to write, in drain order, up to maxFrames and maxBytes (at least one frame
-   * when any is queued, even one larger than maxBytes).
+   * when any is queued, even one larger than maxBytes). Lazy frames are built now; those a source
+   * hands out unsigned are signed together, at most maxSignBatch per Ed25519 signature (sizes are
+   * counted as signed alone: a batch proof makes the frame up to BATCH_PROOF_RESERVE_BYTES larger).
    */
-  nextBatch(maxBytes: number, maxFrames: number): Array<DrainedFrame<M>> {
+  nextBatch(maxBytes: number, maxFrames: number, maxSignBatch = 1): Array<DrainedFrame<M>> {
     const out: Array<DrainedFrame<M>> = []
+    // Positions in `out` of the frames to sign, and the frames themselves, in drain order.
+    const unsignedAt: number[] = []
+    const unsigned: UnsignedFrame[] = []
     let bytes = 0
     while (out.length < maxFrames) {
       const priority = this.queues[Priority.HIGH].length > 0 ? Priority.HIGH : this.pickShared()
@@ -221,7 +230,12 @@ export class PeerQueues<M = undefined> extends TypedEventEmitter<PeerQueuesEvent
       const size = entry.source.size(entry.next)
       if (out.length > 0 && bytes + size > maxBytes) break
       // A lazy source builds (signs) the frame only now, as it is taken for the wire.
-      const frame = entry.source.frame(entry.next)
+      const pending = maxSignBatch > 1 ? entry.source.unsigned?.(entry.next) : undefined
+      const frame = pending === undefined ? entry.source.frame(entry.next) : EMPTY_FRAME
+      if (pending !== undefined) {
+        unsignedAt.push(out.length)
+        unsigned.push(pending)
+      }
       bytes += size
       if (priority !== Priority.HIGH) this.deficit[priority] -= size
       const index = entry.next++
@@ -236,6 +250,15 @@ export class PeerQueues<M = undefined> extends TypedEventEmitter<PeerQueuesEvent
         index,
         count: entry.source.count,
         last,
+      })
+    }
+    if (unsigned.length > 0) {
+      const frames = signFrames(unsigned, maxSignBatch)
+      // One signer (the router's) per queue: signFrames makes ceil(n / maxSignBatch) signatures.
+      this.metrics?.signedFrames.inc(unsigned.length)
+      this.metrics?.signBatches.inc(Math.ceil(unsigned.length / maxSignBatch))
+      unsignedAt.forEach((at, i) => {
+        out[at] = { ...out[at], frame: frames[i] }
       })
     }
     return out

@@ -9,8 +9,9 @@
 import { TypedEventEmitter, type AbortOptions } from '@libp2p/interface'
 import { MessageType, type Priority } from '@cpc/protocol'
 import { systemClock, type Clock } from '../clock.js'
-import { DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_BATCH_FRAMES, DEFAULT_WRITE_TIMEOUT_MS } from '../constants.js'
-import { AbortedError, positive } from '../errors.js'
+import { DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_BATCH_FRAMES, DEFAULT_MAX_SIGN_BATCH, DEFAULT_WRITE_TIMEOUT_MS } from '../constants.js'
+import { DEFAULT_MAX_VERIFY_BATCH } from '@cpc/protocol'
+import { AbortedError, InvalidConfigError, positive } from '../errors.js'
 import { noopLogger, type Logger } from '../logger.js'
 import type { RouterMetrics } from '../metrics.js'
 import { messageTypeLabel, priorityLabel } from '../priority.js'
@@ -38,6 +39,8 @@ export interface PeerWriterInit {
   maxBatchBytes?: number
   /** Default DEFAULT_MAX_BATCH_FRAMES. */
   maxBatchFrames?: number
+  /** Frames of a batch signed under one Merkle root, at most (default DEFAULT_MAX_SIGN_BATCH; 1 signs each alone). */
+  maxSignBatch?: number
   /** One write may take this long (backpressure included) before it is aborted. */
   writeTimeoutMs?: number
   /** For logs only. */
@@ -67,6 +70,7 @@ export class PeerWriter<M extends FrameMeta | undefined = undefined> extends Typ
   private readonly metrics?: RouterMetrics
   private readonly maxBatchBytes: number
   private readonly maxBatchFrames: number
+  private readonly maxSignBatch: number
   private readonly writeTimeoutMs: number
   private readonly peer?: string
 
@@ -85,6 +89,11 @@ export class PeerWriter<M extends FrameMeta | undefined = undefined> extends Typ
     this.metrics = components.metrics
     this.maxBatchBytes = positive(init.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES, 'maxBatchBytes')
     this.maxBatchFrames = positive(init.maxBatchFrames ?? DEFAULT_MAX_BATCH_FRAMES, 'maxBatchFrames')
+    this.maxSignBatch = init.maxSignBatch ?? DEFAULT_MAX_SIGN_BATCH
+    // Receivers reject larger batches (DEFAULT_MAX_VERIFY_BATCH): refuse the config, not every message.
+    if (!Number.isInteger(this.maxSignBatch) || this.maxSignBatch < 1 || this.maxSignBatch > DEFAULT_MAX_VERIFY_BATCH) {
+      throw new InvalidConfigError('maxSignBatch', this.maxSignBatch, `an integer in 1..${DEFAULT_MAX_VERIFY_BATCH}`)
+    }
     this.writeTimeoutMs = positive(init.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS, 'writeTimeoutMs')
     this.peer = init.peer
   }
@@ -150,7 +159,7 @@ export class PeerWriter<M extends FrameMeta | undefined = undefined> extends Typ
   private async run(): Promise<void> {
     try {
       while (this.running) {
-        const batch = this.queues.nextBatch(this.maxBatchBytes, this.maxBatchFrames)
+        const batch = this.queues.nextBatch(this.maxBatchBytes, this.maxBatchFrames, this.maxSignBatch)
         if (batch.length === 0) return
         const ok = await this.writeBatch(batch)
         if (!ok) return
