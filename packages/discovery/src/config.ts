@@ -1,6 +1,6 @@
 // The libp2p configuration of discovery: the caller (@cpc/network) spreads it into createLibp2p.
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
-import { mdns } from '@libp2p/mdns'
+import { lazyMdns } from './lazy-mdns.js'
 import { DEFAULT_GROUP_RECORD_TTL_MS, DHT_PROTOCOL } from './constants.js'
 
 /**
@@ -35,7 +35,8 @@ export interface DiscoveryServicesInit {
 /** Services to merge into the libp2p `services` map. Needs `identify` and `ping` next to it. */
 export interface DiscoveryLibp2pServices {
   dht: ReturnType<typeof kadDHT>
-  mdns?: ReturnType<typeof mdns>
+  /** @libp2p/mdns, loaded when the service starts (lazy-mdns.ts). */
+  mdns?: ReturnType<typeof lazyMdns>
 }
 
 export interface DiscoveryLibp2pConfig {
@@ -62,7 +63,7 @@ export function discoveryServices(init: DiscoveryServicesInit = {}): DiscoveryLi
     }),
   }
   if (init.mdns === true) {
-    services.mdns = mdns({ interval: init.mdnsIntervalMs })
+    services.mdns = lazyMdns(init.mdnsIntervalMs === undefined ? {} : { interval: init.mdnsIntervalMs })
   }
   return { services }
 }

@@ -15,7 +15,7 @@ import { FaultTolerance, type Libp2p, type PrivateKey, type Transport } from '@l
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
-import { LevelDatastore } from 'datastore-level'
+import type { LevelDatastore } from 'datastore-level'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import type { Registry } from 'prom-client'
 import type { NetworkConfig } from './config.js'
@@ -111,6 +111,8 @@ export async function buildLibp2p(config: NetworkConfig, components: BuildNodeCo
   if (config.dataDir !== undefined) {
     const location = path.join(config.dataDir, DATASTORE_DIR)
     await mkdir(location, { recursive: true })
+    // Loaded only with a data dir: an in-memory node never needs it (idle memory, P6).
+    const { LevelDatastore } = await import('datastore-level')
     datastore = new LevelDatastore(location)
     await datastore.open()
     options.datastore = datastore
