@@ -1,7 +1,8 @@
 // CpcChannel: the libp2p side of /cpc/1.0.0 (see docs/design/wire-channel.md). One handler for the
 // protocol, one lazily opened outbound stream per peer, frames written with backpressure, inbound
-// frames decoded and dispatched as typed events. It does not verify signatures: consumers do.
-import { FrameDecoder, MessageType, PROTOCOL_ID, ProtocolError, type CpcMessage } from '@cpc/protocol'
+// frames decoded (frame-reader.ts) and delivered to per-type handlers and as typed events. It does
+// not verify signatures: consumers do.
+import { MessageType, PROTOCOL_ID, ProtocolError, type CpcMessage } from '@cpc/protocol'
 import { TypedEventEmitter, type Connection, type Libp2p, type PeerId, type Stream } from '@libp2p/interface'
 import {
   DEFAULT_MAX_FRAME_BYTES,
@@ -12,6 +13,7 @@ import {
 } from './constants.js'
 import { systemClock, type Clock } from './clock.js'
 import { NotStartedError, StreamClosedError } from './errors.js'
+import { FrameReader } from './frame-reader.js'
 import { noopLogger, type Logger } from './logger.js'
 import type { ConnectionManagerMetrics } from './metrics.js'
 import { combinedSignal, raceSignal, waitForDrain } from './wait.js'
@@ -64,6 +66,12 @@ export interface ChannelGatedDetail {
   bytes: number
 }
 
+/**
+ * A direct receiver of one message type (see CpcChannel.addMessageHandler): called synchronously on
+ * the read path for every admitted frame of that type, in order, with no Event object in between.
+ */
+export type ChannelMessageHandler = (detail: ChannelMessageDetail) => void
+
 export interface ChannelProtocolErrorDetail {
   peer: PeerId
   error: ProtocolError
@@ -104,6 +112,8 @@ export class CpcChannel extends TypedEventEmitter<CpcChannelEvents> {
   #stopController = new AbortController()
   #started = false
   #gate: InboundGate | undefined
+  // Per message type; a handful of entries at most (one per consumer), so arrays, copied on change.
+  readonly #handlers = new Map<MessageType, ChannelMessageHandler[]>()
 
   constructor(components: CpcChannelComponents, init: CpcChannelInit = {}) {
     super()
@@ -215,6 +225,24 @@ export class CpcChannel extends TypedEventEmitter<CpcChannelEvents> {
     this.#gate = gate
   }
 
+  /**
+   * Registers a direct handler for every admitted frame of `type`: the path for high-rate consumers
+   * (one function call per frame, where a 'message' event costs an Event object and an EventTarget
+   * dispatch, about half of the channel's own per-frame cost at 100k+ frames/s). Handlers run before
+   * 'message' listeners; one that throws is logged and does not stop the others or the stream.
+   * 'message' events are still dispatched while anyone listens to them.
+   */
+  addMessageHandler(type: MessageType, handler: ChannelMessageHandler): void {
+    const list = this.#handlers.get(type) ?? []
+    if (!list.includes(handler)) this.#handlers.set(type, [...list, handler])
+  }
+
+  removeMessageHandler(type: MessageType, handler: ChannelMessageHandler): void {
+    const list = this.#handlers.get(type)?.filter((h) => h !== handler) ?? []
+    if (list.length > 0) this.#handlers.set(type, list)
+    else this.#handlers.delete(type)
+  }
+
   counters(peer: PeerId | string): ChannelCounters {
     const c = this.#counters.get(peer.toString())
     return c == null ? { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0 } : { ...c }
@@ -243,25 +271,42 @@ export class CpcChannel extends TypedEventEmitter<CpcChannelEvents> {
     const peer = connection.remotePeer
     const key = peer.toString()
     const limited = isRelayed(connection)
-    // FrameDecoder rather than readFrames: its bufferedBytes gives each frame's exact wire size
-    // without re-encoding the message.
-    const decoder = new FrameDecoder({ maxFrameBytes: this.#maxFrameBytes })
-    try {
-      for await (const chunk of stream) {
-        const c = this.#countersFor(key)
-        c.bytesIn += chunk.byteLength
-        this.#metrics?.channelBytes.inc({ direction: 'in' }, chunk.byteLength)
-        let pending = decoder.bufferedBytes + chunk.byteLength
-        for (const message of decoder.decode(chunk)) {
-          const left = decoder.bufferedBytes
-          const bytes = pending - left
-          pending = left
-          c.framesIn++
-          this.#metrics?.channelFrames.inc({ direction: 'in' })
-          if (this.#admit(peer, message, bytes)) this.safeDispatchEvent('message', { detail: { peer, message, bytes, limited } })
+    const reader = new FrameReader(this.#maxFrameBytes)
+    let frames = 0
+    // One closure per stream, not per frame: the reader calls it for each frame in order.
+    const onFrame = (message: CpcMessage, bytes: number): void => {
+      frames++
+      if (!this.#admit(peer, message, bytes)) return
+      const detail: ChannelMessageDetail = { peer, message, bytes, limited }
+      const handlers = this.#handlers.get(message.messageType)
+      if (handlers !== undefined) {
+        for (const handler of handlers) {
+          try {
+            handler(detail)
+          } catch (err) {
+            this.#log.warn({ peer: key, err }, 'message handler threw')
+          }
         }
       }
-      decoder.end()
+      // No Event object at all when nobody listens (the high-rate consumers use handlers).
+      if (this.listenerCount('message') > 0) this.safeDispatchEvent('message', { detail })
+    }
+    try {
+      for await (const chunk of stream) {
+        const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray()
+        const c = this.#countersFor(key)
+        c.bytesIn += bytes.byteLength
+        this.#metrics?.channelBytes.inc({ direction: 'in' }, bytes.byteLength)
+        frames = 0
+        try {
+          reader.push(bytes, onFrame)
+        } finally {
+          // Counted per chunk rather than per frame: a labelled inc is dear at 100k+ frames/s.
+          c.framesIn += frames
+          if (frames > 0) this.#metrics?.channelFrames.inc({ direction: 'in' }, frames)
+        }
+      }
+      reader.end()
       if (stream.status === 'open') await stream.close().catch(() => {})
     } catch (err) {
       if (err instanceof ProtocolError) {

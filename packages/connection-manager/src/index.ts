@@ -18,6 +18,7 @@ export {
   type ChannelGatedDetail,
   type InboundGate,
   type ChannelMessageDetail,
+  type ChannelMessageHandler,
   type ChannelNode,
   type ChannelProtocolErrorDetail,
   type CpcChannelComponents,

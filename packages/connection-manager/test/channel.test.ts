@@ -49,6 +49,37 @@ describe('CpcChannel', () => {
     expect(streams).toHaveLength(1)
   })
 
+  it('message handlers get only their type, in order, before listeners; one that throws stops nothing', async () => {
+    const events: bigint[] = []
+    const control: bigint[] = []
+    const calls: string[] = []
+    const thrower = (): void => {
+      throw new Error('consumer bug')
+    }
+    const onEvent = (d: ChannelMessageDetail): void => {
+      events.push(d.message.nonce)
+      calls.push('handler')
+    }
+    chB.addMessageHandler(MessageType.EVENT, thrower)
+    chB.addMessageHandler(MessageType.EVENT, onEvent)
+    chB.addMessageHandler(MessageType.EVENT, onEvent) // twice is once
+    chB.addMessageHandler(MessageType.CONTROL, (d) => control.push(d.message.nonce))
+    const rec = record<ChannelMessageDetail>(chB, 'message')
+    chB.addEventListener('message', () => calls.push('listener'))
+    const ctl = (n: number): CpcMessage => CpcMessage.fromPartial({ nonce: BigInt(n), messageType: MessageType.CONTROL })
+    await chA.send(b.node.peerId, [encodeFrame(msg(1)), encodeFrame(ctl(2)), encodeFrame(msg(3))])
+    await rec.until((e) => e.length === 3)
+    expect(events).toEqual([1n, 3n])
+    expect(control).toEqual([2n])
+    expect(calls.slice(0, 2)).toEqual(['handler', 'listener'])
+    chB.removeMessageHandler(MessageType.EVENT, onEvent)
+    await chA.send(b.node.peerId, encodeFrame(msg(4)))
+    await rec.until((e) => e.length === 4)
+    rec.stop()
+    expect(events).toEqual([1n, 3n])
+    expect(chB.counters(a.node.peerId).framesIn).toBe(4)
+  })
+
   it('honours backpressure: 16 MiB in 32 KiB frames arrive complete and in order', async () => {
     const count = 512
     const payload = new Uint8Array(32 * 1024 - 64)
