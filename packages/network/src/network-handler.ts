@@ -21,6 +21,8 @@ import { EventSubscription, type EventsOptions } from './event-stream.js'
 import type { NetworkEvent, NetworkEventKind, NetworkEvents, PeerSource } from './events.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { buildLibp2p } from './libp2p-node.js'
+import { createNetworkMetrics } from './metrics.js'
+import { PeerIdCache } from './peer-id-cache.js'
 import { BoundedSet, toPeerId } from './peers.js'
 import { reachability, relayReservations, type Reachability } from './status.js'
 import { loadLastNonce, loadScores, saveLastNonce, saveScores } from './state-files.js'
@@ -73,6 +75,8 @@ export class NetworkHandler extends TypedEventEmitter<NetworkEvents> {
   readonly config: NetworkConfig
   readonly #p: Parts
   readonly #reported = new BoundedSet(MAX_REPORTED_PEERS)
+  /** Peer id strings given to the API, parsed once (peer-id-cache.ts). */
+  readonly #peerIds: PeerIdCache
   readonly #subscribers = new Set<(event: NetworkEvent) => void>()
   readonly #closeListeners = new Set<() => void>()
   readonly #unlisten: Array<() => void> = []
@@ -96,7 +100,8 @@ export class NetworkHandler extends TypedEventEmitter<NetworkEvents> {
     const built = await buildLibp2p(cfg, { privateKey, registry: components.registry })
     try {
       const parts = await buildComponents(cfg, components, { built, privateKey, lastNonce, scores })
-      return new NetworkHandler(cfg, parts)
+      const peerIds = new PeerIdCache(undefined, components.registry === undefined ? undefined : createNetworkMetrics(components.registry))
+      return new NetworkHandler(cfg, parts, peerIds)
     } catch (err) {
       await Promise.resolve(built.libp2p.stop()).catch(() => {})
       await built.closeDatastore().catch(() => {})
@@ -104,10 +109,11 @@ export class NetworkHandler extends TypedEventEmitter<NetworkEvents> {
     }
   }
 
-  private constructor(config: NetworkConfig, parts: Parts) {
+  private constructor(config: NetworkConfig, parts: Parts, peerIds: PeerIdCache) {
     super()
     this.config = config
     this.#p = parts
+    this.#peerIds = peerIds
     this.#listen()
   }
 
@@ -262,7 +268,7 @@ export class NetworkHandler extends TypedEventEmitter<NetworkEvents> {
   /** Queues one signed EVENT for `peer`: sent directly, via a relay, or kept in the outbox until ttl. */
   async sendMessage(peer: PeerId | string, message: Uint8Array, priority: Priority, options: SendMessageOptions = {}): Promise<SendResult> {
     this.#requireStarted()
-    const peerId = toPeerId(peer)
+    const peerId = this.#peerIds.get(peer)
     checkPriority(priority)
     if (!(message instanceof Uint8Array)) throw new InvalidArgumentError('message must be a Uint8Array')
     if (peerId.equals(this.peerId)) throw new InvalidArgumentError('cannot send a message to ourselves')
@@ -294,12 +300,12 @@ export class NetworkHandler extends TypedEventEmitter<NetworkEvents> {
 
   /** The connection manager's state of `peer` (Disconnected when it knows nothing of it). */
   connectionState(peer: PeerId | string): PeerState {
-    return this.#p.cm.state(toPeerId(peer))
+    return this.#p.cm.state(this.#peerIds.get(peer))
   }
 
   /** Since when `peer` has been in its state (ms on the node's clock; 0 when unknown). */
   connectionInfo(peer: PeerId | string): { state: PeerState; sinceMs: number } {
-    const info = this.#p.cm.info(toPeerId(peer))
+    const info = this.#p.cm.info(this.#peerIds.get(peer))
     return { state: info.state, sinceMs: info.sinceMs }
   }
 
