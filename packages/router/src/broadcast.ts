@@ -51,22 +51,38 @@ export class Broadcaster {
     return peers.slice(0, limit)
   }
 
-  /** Queues the frames for each peer (not owned: a copy that fails is counted, not retried). Returns how many took it. */
-  sendTo(peers: PeerId[], frames: Uint8Array[], priority: KnownPriority, type: CpcMessage['messageType'], nonce: bigint): number {
+  /**
+   * Queues the frames for each peer (not owned: a copy that fails is counted, not retried). Returns how
+   * many took it. `forward`: the copies pass on someone else's broadcast (see shedding/forward-policy.ts).
+   */
+  sendTo(
+    peers: PeerId[],
+    frames: Uint8Array[],
+    priority: KnownPriority,
+    type: CpcMessage['messageType'],
+    nonce: bigint,
+    forward = false,
+  ): number {
     let sent = 0
     for (const peer of peers) {
+      const job = { peer, nonce, frames, priority, type, expiresAtMs: 0, owned: false, forward }
       try {
-        const r = this.c.outbound.enqueue({ peer, nonce, frames, priority, type, expiresAtMs: 0, owned: false })
+        const r = this.c.outbound.enqueue(job)
         if (r.accepted) sent++
       } catch (err) {
         if (!(err instanceof QueueFullError)) throw err
         this.c.logger.debug({ peer: peer.toString() }, 'broadcast copy refused: queue full')
+        // A shed is counted by the queues; a HIGH copy refused outright is counted here.
+        if (forward) this.c.outbound.forwardDropped(job, 'queue_full')
       }
     }
     return sent
   }
 
-  /** A verified, first-seen message with ttl > 0 from `from`: pass the same bytes on. */
+  /**
+   * A verified, first-seen message with ttl > 0 from `from`: pass the same bytes on. Forwards are not
+   * shed for event-loop delay; those dropped for another reason are counted and announced by Outbound.
+   */
   forward(message: CpcMessage, from: PeerId): void {
     const exclude = new Set([from.toString()])
     const origin = originString(message)
@@ -74,7 +90,7 @@ export class Broadcaster {
     const peers = this.bestNeighbors(this.init.fanout, exclude)
     if (peers.length === 0) return
     const frame = encodeFrame(message, { maxFrameBytes: this.init.maxFrameBytes })
-    const n = this.sendTo(peers, [frame], message.priority as KnownPriority, message.messageType, message.nonce)
+    const n = this.sendTo(peers, [frame], message.priority as KnownPriority, message.messageType, message.nonce, true)
     this.c.metrics?.forwarded.inc(n)
   }
 }

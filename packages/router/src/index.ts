@@ -6,6 +6,7 @@ export type {
   BroadcastOptions,
   BroadcastResult,
   DeliveredMessage,
+  ForwardDroppedDetail,
   MessageExpiredDetail,
   MessageRejectedDetail,
   PenaltyKind,

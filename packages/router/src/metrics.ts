@@ -60,6 +60,12 @@ export function createRouterMetrics(registry: Registry) {
       help: 'Broadcast All frames forwarded to neighbors',
       registers,
     }),
+    forwardDropped: new Counter({
+      name: 'cpc_router_forward_dropped_total',
+      help: 'Broadcast All forwards that did not go out to a neighbor, by reason (queue_full, queue_pressure, write_failed; never event_loop_delay); also in cpc_router_dropped_total when shed from a queue',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     delivered: new Counter({
       name: 'cpc_router_delivered_total',
       help: 'Messages delivered to the application, by message type and priority',

@@ -10,6 +10,7 @@ import type { Frames } from './outbound/frame-source.js'
 import { PeerQueues, type EnqueueResult, type PeerQueuesInit } from './outbound/peer-queues.js'
 import { PeerWriter, type PeerWriterInit } from './outbound/peer-writer.js'
 import type { KnownPriority } from './priority.js'
+import { forwardAwarePolicy } from './shedding/forward-policy.js'
 import type { DropReason, ShedPolicy } from './shedding/shed-policy.js'
 import type { RouterChannel } from './types.js'
 
@@ -25,6 +26,11 @@ export interface OutboundJob {
   readonly expiresAtMs: number
   /** Accepted by send(): persisted on failure, reported when shed (broadcast copies are not). */
   readonly owned: boolean
+  /**
+   * A copy of another node's broadcast All passed on (Broadcaster.forward): never shed for
+   * event-loop delay (shedding/forward-policy.ts); counted and announced when dropped.
+   */
+  readonly forward?: boolean
   /** Set when the job came from the outbox: remove it there once written. */
   readonly outboxId?: string
 }
@@ -41,6 +47,15 @@ export interface OutboundEvents {
   'job:failed': CustomEvent<{ peer: PeerId; jobs: OutboundJob[]; error: unknown }>
   /** A queued job was shed to make room (or, with incoming, the job being enqueued was). */
   'job:shed': CustomEvent<{ job: OutboundJob; reason: DropReason; incoming: boolean }>
+  /** A broadcast forward did not go out to `peer` (shed, or refused as its queue was full). */
+  'forward:dropped': CustomEvent<ForwardDroppedDetail>
+}
+
+export interface ForwardDroppedDetail {
+  peer: PeerId
+  nonce: bigint
+  priority: KnownPriority
+  reason: DropReason
 }
 
 export interface OutboundComponents {
@@ -68,6 +83,8 @@ export class Outbound extends TypedEventEmitter<OutboundEvents> {
   private readonly peers = new Map<string, PeerOut>()
   private readonly stopping = new Set<Promise<void>>()
   private readonly sheds = new Counts()
+  private readonly forwardDrops = new Counts()
+  private readonly shedPolicy?: ShedPolicy
   private incoming?: OutboundJob
   private running = false
 
@@ -75,6 +92,9 @@ export class Outbound extends TypedEventEmitter<OutboundEvents> {
     super()
     this.c = components
     this.init = init
+    // The queues ask the policy only while enqueue() queues `incoming`, so that is the job it is about.
+    const base = components.shedPolicy
+    this.shedPolicy = base === undefined ? undefined : forwardAwarePolicy(base, () => this.incoming?.forward === true)
   }
 
   start(): void {
@@ -141,6 +161,18 @@ export class Outbound extends TypedEventEmitter<OutboundEvents> {
     return this.sheds.get(reason ?? '*')
   }
 
+  /** Broadcast forwards dropped (all peers), by reason ('*' or none = all). */
+  forwardDropCount(reason?: DropReason): number {
+    return this.forwardDrops.get(reason ?? '*')
+  }
+
+  /** Records a forward that did not go out (the queues' sheds come here too); emits 'forward:dropped'. */
+  forwardDropped(job: OutboundJob, reason: DropReason): void {
+    this.forwardDrops.add(reason)
+    this.c.metrics?.forwardDropped.inc({ reason })
+    this.safeDispatchEvent('forward:dropped', { detail: { peer: job.peer, nonce: job.nonce, priority: job.priority, reason } })
+  }
+
   async whenIdle(): Promise<void> {
     await Promise.all([...this.peers.values()].map(async ({ writer }) => writer.whenIdle()))
   }
@@ -149,7 +181,7 @@ export class Outbound extends TypedEventEmitter<OutboundEvents> {
     const key = peer.toString()
     let out = this.peers.get(key)
     if (out !== undefined) return out
-    const queues = new PeerQueues<Meta>({ clock: this.c.clock, metrics: this.c.metrics, shedPolicy: this.c.shedPolicy }, this.init.queues)
+    const queues = new PeerQueues<Meta>({ clock: this.c.clock, metrics: this.c.metrics, shedPolicy: this.shedPolicy }, this.init.queues)
     const writer = new PeerWriter<Meta>(
       {
         queues,
@@ -164,6 +196,7 @@ export class Outbound extends TypedEventEmitter<OutboundEvents> {
       const { message, reason } = evt.detail
       this.sheds.add(reason)
       const job = message.meta.job
+      if (job.forward === true) this.forwardDropped(job, reason)
       this.safeDispatchEvent('job:shed', { detail: { job, reason, incoming: job === this.incoming } })
     })
     writer.addEventListener('batch:sent', (evt) => {
@@ -176,6 +209,7 @@ export class Outbound extends TypedEventEmitter<OutboundEvents> {
       if (this.peers.get(key) === out) this.peers.delete(key)
       const rest = queues.takeAll().map((m) => m.meta.job)
       const jobs = unique([...failed, ...rest])
+      for (const job of jobs) if (job.forward === true) this.forwardDropped(job, 'write_failed')
       const stopping = writer.stop().catch(() => {})
       this.stopping.add(stopping)
       void stopping.finally(() => this.stopping.delete(stopping))

@@ -155,6 +155,10 @@ export class Router extends TypedEventEmitter<RouterEvents> implements Startable
       if (job.outboxId !== undefined) void this.track(this.retry.dropped(job))
       this.expired({ peer: job.peer.toString(), nonce: job.nonce, reason })
     })
+    this.outbound.addEventListener('forward:dropped', (evt) => {
+      const { peer, nonce, priority, reason } = evt.detail
+      this.safeDispatchEvent('forward:dropped', { detail: { peer: peer.toString(), nonce, priority, reason } })
+    })
   }
 
   get isStarted(): boolean {
@@ -295,6 +299,11 @@ export class Router extends TypedEventEmitter<RouterEvents> implements Startable
   /** Messages shed from the outbound queues so far, by reason (all reasons without one). */
   shedCount(reason?: 'queue_full' | 'event_loop_delay' | 'queue_pressure'): number {
     return this.outbound.shedCount(reason)
+  }
+
+  /** Broadcast forwards that did not go out so far, by reason (all reasons without one). */
+  forwardDropCount(reason?: 'queue_full' | 'queue_pressure' | 'write_failed'): number {
+    return this.outbound.forwardDropCount(reason)
   }
 
   /** Resolves once every writer has nothing in flight. */

@@ -211,6 +211,17 @@ export interface RouterEvents {
   message: CustomEvent<DeliveredMessage>
   'message:expired': CustomEvent<MessageExpiredDetail>
   'message:rejected': CustomEvent<MessageRejectedDetail>
+  /** A broadcast All forward that did not go out to one neighbor: it and the subtree behind miss it. */
+  'forward:dropped': CustomEvent<ForwardDroppedDetail>
+}
+
+export interface ForwardDroppedDetail {
+  /** The neighbor the copy was for. */
+  peer: string
+  nonce: bigint
+  priority: Priority
+  /** queue_full, queue_pressure or write_failed (forwards are never shed for event_loop_delay). */
+  reason: string
 }
 
 export interface QueueDepth {
