@@ -1,12 +1,13 @@
 // `npm run lab [-- --quick] [-- --runs=N]`: runs every implemented lab scenario, prints a table and
 // writes docs/lab.md (results, the exact command, the machine).
+import os from 'node:os'
 import { machine, writeDocPart } from './docs.js'
 import { labAvailable } from './topology.js'
 import { sweepStale } from './names.js'
 import { natTraversalRun } from './scenarios/nat-traversal.js'
 import type { NatRunResult } from './scenarios/nat-traversal.js'
 import { lossTruth } from './scenarios/loss-truth.js'
-import { nodeLossTruth } from './scenarios/node-loss.js'
+import { STREAM_WINDOW_BYTES, TBF_LATENCY, nodeLossTruth } from './scenarios/node-loss.js'
 import { crashSafety, partitionHeal, relayRestart } from './scenarios/resilience.js'
 
 const argv = process.argv.slice(2)
@@ -24,6 +25,7 @@ const swept = sweepStale()
 if (swept.length > 0) write(`lab: removed ${swept.length} namespaces left by dead runs`)
 
 const started = new Date()
+const loadAtStart = os.loadavg().map((l) => l.toFixed(1)).join('/')
 const lines: string[] = []
 const emit = (s = ''): void => {
   write(s)
@@ -38,16 +40,24 @@ let punched = 0
 if (want('nat')) {
   emit(`## 1. NAT traversal (${runs} runs)`)
   emit('')
-  emit('Raw libp2p nodes (`lab/fixtures/libp2p-node.mjs`: the hole-punch port policy described in lab/README.md) behind two MASQUERADE routers.')
+  emit(
+    process.env.LAB_NAT_IMPL === 'fixture'
+      ? 'Raw libp2p nodes (`lab/fixtures/libp2p-node.mjs`, `LAB_NAT_IMPL=fixture`) behind two MASQUERADE routers.'
+      : 'The real apps: `cpc-relay`, `cpc-bootstrap` (public segment) and two `cpc-node --relay <relay> --set network.nat.punchPort=4002 --set network.nat.announce=[<NAT WAN>:4002]` behind two MASQUERADE routers. ' +
+          'AutoNAT v2 answers (relay, bootstrap) are `status/dialStatus` of a dial request for the node\'s listener mapping `<NAT WAN>/tcp/4001`, asked from the node\'s namespace; "relay public" = the relay\'s own AutoNAT v2 client got its listen address confirmed (`cpc status` reachability) and it is reachable by raw TCP. ' +
+          '"relay circuit ms": a\'s start → the relay\'s metrics show the circuit (an open STOP stream); "first route": the route of a\'s first `cpc send` to b.',
+  )
   emit('')
-  emit('| run | reservations | reachability A/B (ground truth) | AutoNAT answer A/B | relay | relayed | direct (DCUtR) | direct addr | msg on direct | hole punch ms | failure |')
-  emit('|---|---|---|---|---|---|---|---|---|---|---|')
+  emit('| run | reservations | reachability A/B (AutoNAT v2 + raw TCP) | AutoNAT v2 answers A / B | relay | relay circuit ms | relayed (first route) | direct (DCUtR) | direct addr | msg on direct | hole punch ms | failure |')
+  emit('|---|---|---|---|---|---|---|---|---|---|---|---|')
   const results: NatRunResult[] = []
   for (let i = 1; i <= runs; i++) {
     const r = await natTraversalRun()
     results.push(r)
-    emit(`| ${i} | ${r.reservations ? 'yes' : 'no'} | ${r.autonatNodes.join(' / ')} | ${r.autonatAnswers.join(' / ')} | ${r.autonatRelay} | ${r.relayed ? 'yes' : 'no'} | ${r.direct ? 'yes' : 'no'} | ${r.directAddr ?? ''} | ${r.messageOnDirect ? 'yes' : 'no'} | ${r.holePunchMs ?? ''} | ${cell(r.failure ?? '')} |`)
+    emit(`| ${i} | ${r.reservations ? 'yes' : 'no'} | ${r.autonatNodes.join(' / ')} | ${r.autonatAnswers.join(' / ')} | ${r.autonatRelay} | ${r.relayCircuitMs ?? ''} | ${r.relayed ? 'yes' : 'no'}${r.firstRoute != null ? ` (${r.firstRoute.replace('ROUTE_', '')})` : ''} | ${r.direct ? 'yes' : 'no'} | ${r.directAddr ?? ''} | ${r.messageOnDirect ? 'yes' : 'no'} | ${r.holePunchMs ?? ''} | ${cell(r.failure ?? '')} |`)
   }
+  const status = [...new Set(results.map((r) => (r.statusReachability ?? []).join(' / ')).filter((x) => x !== ''))]
+  if (status.length > 0) emit(`\nThe nodes' own \`cpc status\` reachability (A / B), reported only: ${status.join('; ')}.`)
   punched = results.filter((r) => r.direct && r.messageOnDirect).length
   emit('')
   emit(`Hole-punch success: ${punched}/${runs} (${((punched / runs) * 100).toFixed(0)}%)`)
@@ -79,6 +89,8 @@ if (want('node-loss')) {
   emit('| configured drop (x → y) | x reports | y reports | probes sent under the setting | waited | ok (±1.5 pp) |')
   emit('|---|---|---|---|---|---|')
   for (const r of nl.loss) emit(`| ${(r.configured * 100).toFixed(0)}% | ${(r.reportedX * 100).toFixed(2)}% | ${(r.reportedY * 100).toFixed(2)}% | ${r.probes} | ${(r.waitedMs / 1000).toFixed(0)} s | ${r.ok ? 'yes' : 'NO'} |`)
+  emit('')
+  emit(`Rate check: tbf \`latency ${TBF_LATENCY}\` on x's eth0, both nodes \`--set network.connections.maxStreamWindowBytes=${STREAM_WINDOW_BYTES}\`, \`lab/fixtures/grpc-bulk.mjs\` sending 256 KiB HIGH payloads, 8 calls in flight (why: lab/src/scenarios/node-loss.ts).`)
   emit('')
   emit('| tbf on x egress | y channel bytes in (rate) | x channel bytes out (rate) | tbf sent on the wire (tc -s) | x LinkMonitor bytesOutPerSec | SendMessage calls / errors (first) | ok (±10%) |')
   emit('|---|---|---|---|---|---|---|')
@@ -140,7 +152,8 @@ writeDocPart(
   [
     '# Network lab results',
     '',
-    `Produced by \`${cmd}\` on ${started.toISOString()}, ${machine()}.`,
+    `Produced by \`${cmd}\` on ${started.toISOString()} (${((Date.now() - started.getTime()) / 60_000).toFixed(0)} min), ${machine()}; load average ${loadAtStart} at the start.`,
+    'The machine (2 vCPUs) is shared with other engineers running tests and benchmarks while the lab runs: timings (hole punch ms, heal delays) carry their load.',
     'How the lab works and what these figures mean: lab/README.md.',
     '',
     ...lines,

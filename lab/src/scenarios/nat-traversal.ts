@@ -17,6 +17,8 @@ import type { NatMode } from '../topology.js'
 const NODE_SCRIPT = path.join(FIXTURES, 'nat-node.mjs')
 export const LISTEN_PORT = 4001
 export const DIAL_PORT = 4002
+/** The lab's AutoNAT v2 client (nat-node.mjs role 'probe') in a node's namespace. */
+const PROBE_PORT = 4003
 
 export interface NatRunResult {
   ok: boolean
@@ -32,6 +34,10 @@ export interface NatRunResult {
   directAddr?: string
   messageOnDirect: boolean
   holePunchMs?: number
+  /** app scenario: what a's and b's own `cpc status` say (reported, not checked: see lab/README.md) */
+  statusReachability?: string[]
+  /** app scenario: a's start → the relay's metrics showed the circuit (ms) */
+  relayCircuitMs?: number
   /** app scenario: route of a's first send to b (RELAY before the upgrade, DIRECT after it) */
   firstRoute?: string
   totalMs: number
@@ -40,9 +46,9 @@ export interface NatRunResult {
 export interface NatOptions {
   nat?: NatMode
   /**
-   * 'fixture' (default): raw libp2p nodes (fixtures/libp2p-node.mjs); 'app': the real apps, cpc-relay,
-   * cpc-bootstrap and two `cpc-node --relay ... --set network.nat.punchPort=4002` (env LAB_NAT_IMPL=app).
-   * Not the default yet: in 1 of 3 runs a did not connect to b through the relay within 60 s.
+   * 'app' (default): the real apps, cpc-relay, cpc-bootstrap and two
+   * `cpc-node --relay ... --set network.nat.punchPort=4002`; 'fixture' (env LAB_NAT_IMPL=fixture): raw
+   * libp2p nodes (fixtures/libp2p-node.mjs), the reference the apps' NAT code was ported from.
    */
   impl?: 'app' | 'fixture'
   /** per-wait timeout (ms) */
@@ -63,7 +69,7 @@ async function ask(p: LabProcess, cmd: Record<string, unknown>, event: string, t
 }
 
 export async function natTraversalRun(opts: NatOptions = {}): Promise<NatRunResult> {
-  const impl = opts.impl ?? (process.env.LAB_NAT_IMPL === 'app' ? 'app' : 'fixture')
+  const impl = opts.impl ?? (process.env.LAB_NAT_IMPL === 'fixture' ? 'fixture' : 'app')
   return impl === 'app' ? natTraversalAppRun(opts) : natTraversalFixtureRun(opts)
 }
 
@@ -88,13 +94,40 @@ function punchedSockets(lab: Lab, host: string, ip: string, port: number): numbe
   return r.stdout.split('\n').filter((l) => l.trim() !== '').length
 }
 
+/** What the relay's libp2p metrics say about circuits: open STOP streams (relay → target) right now. */
+function relayCircuits(relay: LabApp): number {
+  return relay.metrics().get('libp2p_protocol_streams_total{protocol="outbound /libp2p/circuit/relay/0.2.0/stop"}') ?? 0
+}
+
 /**
- * The same checks on the real apps: a and b are `cpc-node`s with `nat.punchPort` (DIAL_PORT) and
- * `nat.announce` (their NAT's WAN address at DIAL_PORT). The relayed connection is made by `cpc send`
- * a → b (route RELAY), the direct one is the kernel's: an established socket from DIAL_PORT to the
- * other NAT's DIAL_PORT on both sides (ss); the message on the direct path is a `cpc send` whose route
- * is DIRECT, seen by b's `cpc watch`. AutoNAT is not asked (answers stay empty): the raw TCP probe
- * from the public side is the reachability check.
+ * AutoNAT v2 verdicts on `mapping` from each server, asked from `host`'s namespace (behind the same NAT
+ * as the node there) by a lab client (fixtures/nat-node.mjs, role 'probe'). The servers are the real
+ * cpc-relay and cpc-bootstrap (AutoNAT v2 server in packages/network). 'private': every server tried
+ * and its dial back failed (dialStatus E_DIAL_ERROR).
+ */
+async function autonatV2Verdicts(lab: Lab, host: string, servers: string[], mapping: string, procs: LabProcess[]): Promise<{ verdict: string; answers: string }> {
+  const probe = start(lab, host, { role: 'probe', listenPort: PROBE_PORT })
+  procs.push(probe)
+  await probe.waitFor((l) => l.event === 'started', 20_000, `probe@${host} started`)
+  const answers = await Promise.all(servers.map((server) => ask(probe, { cmd: 'autonat2', server, addr: mapping }, 'autonat2', 50_000)))
+  await probe.stop(2_000)
+  const text = answers.map((x) => `${String(x.status)}/${String(x.dialStatus ?? x.statusText ?? '')}`.slice(0, 80)).join(', ')
+  const verdict = answers.every((x) => x.status === 'OK' && x.dialStatus === 'E_DIAL_ERROR') ? 'private' : answers.some((x) => x.dialStatus === 'OK') ? 'public' : 'unknown'
+  return { verdict, answers: text }
+}
+
+/**
+ * The checks on the real apps (the default): a and b are `cpc-node`s with `nat.punchPort` (DIAL_PORT)
+ * and `nat.announce` (their NAT's WAN address at DIAL_PORT); the relay and the bootstrap are cpc-relay
+ * and cpc-bootstrap. Every app runs AutoNAT v2 (client and server). Reachability: the relay's own AutoNAT
+ * v2 client must get its public listen address confirmed (the relay's `cpc status` reachability turns
+ * 'public': libp2p announces an unannounced public transport address only once AutoNAT verified it);
+ * each node's listener mapping is put to the relay's and the bootstrap's AutoNAT v2 servers from the
+ * node's namespace (both must answer E_DIAL_ERROR: private), and a raw TCP connect from the public side
+ * is the ground truth beside it. The relayed connection: b holds a reservation, a is given only b's
+ * relayed address, and the relay's metrics must show the circuit (an open STOP stream); the direct one
+ * is the kernel's: an established socket from DIAL_PORT to the other NAT's DIAL_PORT on both sides
+ * (ss); the message on the direct path is a `cpc send` whose route is DIRECT, seen by b's `cpc watch`.
  */
 async function natTraversalAppRun(opts: NatOptions): Promise<NatRunResult> {
   const t0 = Date.now()
@@ -107,14 +140,18 @@ async function natTraversalAppRun(opts: NatOptions): Promise<NatRunResult> {
   for (const h of ['a', 'b']) lab.sysctl(h, 'net.ipv4.tcp_tw_reuse', '1')
   let stage = 'start'
   const apps: LabApp[] = []
+  const procs: LabProcess[] = []
+  let circuitPoll: ReturnType<typeof setInterval> | undefined
   try {
     const relay = await startApp(lab, 'relay', 'relay', { dataDir: path.join(dataRoot, 'relay'), listenPort: LISTEN_PORT })
     apps.push(relay)
     const boot = await startApp(lab, 'boot', 'bootstrap', { dataDir: path.join(dataRoot, 'boot'), listenPort: LISTEN_PORT, args: ['--bootstrap', relay.addr()] })
     apps.push(boot)
-    stage = 'relay reachability'
+    stage = 'relay reachability (AutoNAT v2)'
+    // The bootstrap dials the relay; the relay's AutoNAT v2 client asks it to dial back its address.
     const relayRaw = await tcpConnect(lab, 'boot', lab.node('relay').ip, LISTEN_PORT)
-    res.autonatRelay = relayRaw.ok ? 'public' : 'unreachable'
+    const relayReach = await pollUntil('relay reachability public', () => (String((relay.cli(['status']).json as { reachability?: string } | undefined)?.reachability) === 'public' ? 'public' : undefined), step, 500).catch(() => 'not confirmed')
+    res.autonatRelay = relayReach === 'public' && relayRaw.ok ? 'public' : `${relayReach} (raw TCP ${relayRaw.ok ? 'reachable' : 'unreachable'})`
     const node = async (host: string, nat: string, extraBootstrap: string[] = []): Promise<LabApp> => {
       const app = await startApp(lab, host, 'node', {
         dataDir: path.join(dataRoot, host),
@@ -135,6 +172,12 @@ async function natTraversalAppRun(opts: NatOptions): Promise<NatRunResult> {
     const reserved = async (x: LabApp): Promise<boolean> =>
       pollUntil(`${x.host} relay reservation`, () => ((x.cli(['status']).json?.relayReservations ?? 0) >= 1 ? true : undefined), step)
     await reserved(b)
+    // Circuits through the relay, sampled from its /metrics from before a starts (DCUtR may close the
+    // relayed connection a few seconds after it opened).
+    let circuitSeenAt: number | undefined
+    circuitPoll = setInterval(() => {
+      if (circuitSeenAt === undefined && relayCircuits(relay) >= 1) circuitSeenAt = Date.now()
+    }, 250)
     // a knows b only by its relayed address, given as a bootstrap peer: finding b through the
     // bootstrap's DHT / peer exchange alone left a's sends QUEUED for 60 s in 1 of 3 runs.
     stage = 'start a'
@@ -146,15 +189,8 @@ async function natTraversalAppRun(opts: NatOptions): Promise<NatRunResult> {
     await reserved(a)
     res.reservations = true
 
-    stage = 'reachability (nodes)'
-    for (const nat of ['nat-a', 'nat-b']) {
-      const raw = await tcpConnect(lab, 'boot', lab.node(nat).ip, LISTEN_PORT)
-      res.autonatNodes.push(raw.ok ? 'unexpected: raw reachable' : 'private')
-    }
-
     const inbox = b.watch(['--kinds', 'message'], 'inbox@b')
     await pollUntil('cpc watch subscribed', () => (inbox.stderrTail.includes('watching') ? true : undefined), 15_000, 100)
-    await new Promise((r) => setTimeout(r, 500))
     const payload = (l: JsonLine): string | undefined => {
       const m = l.message as { payload?: string } | undefined
       return m?.payload != null ? Buffer.from(m.payload, 'base64').toString('utf8') : undefined
@@ -163,15 +199,17 @@ async function natTraversalAppRun(opts: NatOptions): Promise<NatRunResult> {
     stage = 'relayed connection'
     // a's connection manager dials its bootstrap peers at start, b through the relay (the only address
     // a is given for b; b's announced NAT mapping drops unsolicited SYNs), so a connection to b before
-    // the hole punch is the relayed one. DCUtR may already have upgraded it by now: the first send's
-    // route is reported (RELAY or DIRECT), not required.
+    // the hole punch is the relayed one; the relay's STOP stream shows the circuit. DCUtR may already
+    // have upgraded it by now: the first send's route is reported (RELAY or DIRECT), not required.
     await pollUntil('a connected to b', () => ((a.cli(['peers', '--state', 'connected']).json?.peers ?? []).some((p) => p.peerId === b.peerId) ? true : undefined), 3 * step, 200)
+    await pollUntil('a circuit on the relay', () => circuitSeenAt, step, 100)
+    res.relayCircuitMs = (circuitSeenAt ?? 0) - tRelayed
     const first = a.cli(['send', b.peerId, 'hello relay', '--priority', 'high'])
     if (first.status !== 0) throw new Error(`cpc send: exit ${first.status}: ${first.stderr.slice(0, 200)}`)
     res.firstRoute = String(first.json?.route)
-    res.relayed = res.firstRoute === 'ROUTE_RELAY' || res.firstRoute === 'ROUTE_DIRECT'
-    if (!res.relayed) throw new Error(`first send route ${res.firstRoute}`)
+    if (res.firstRoute !== 'ROUTE_RELAY' && res.firstRoute !== 'ROUTE_DIRECT') throw new Error(`first send route ${res.firstRoute}`)
     await inbox.waitFor((l) => payload(l) === 'hello relay', step, 'relayed message')
+    res.relayed = true
 
     stage = 'dcutr'
     await pollUntil('punched socket on a and b', () => (punchedSockets(lab, 'a', natB, DIAL_PORT) > 0 && punchedSockets(lab, 'b', natA, DIAL_PORT) > 0 ? true : undefined), step, 100)
@@ -181,7 +219,7 @@ async function natTraversalAppRun(opts: NatOptions): Promise<NatRunResult> {
 
     stage = 'message on the direct path'
     // The router prefers a direct connection once libp2p holds one (the relayed one may linger).
-    const direct = await pollUntil(
+    await pollUntil(
       'a send with route DIRECT',
       () => {
         const r = a.cli(['send', b.peerId, 'hello direct', '--priority', 'high'])
@@ -190,15 +228,32 @@ async function natTraversalAppRun(opts: NatOptions): Promise<NatRunResult> {
       step,
       500,
     )
-    void direct
     await inbox.waitFor((l) => payload(l) === 'hello direct', step, 'direct message')
     res.messageOnDirect = true
+
+    stage = 'reachability (nodes, AutoNAT v2)'
+    // Asked last: the probes are extra peers on the servers, and an unanswered dial back takes up to
+    // the server's dial timeout; the verdicts do not depend on the order.
+    const verdicts = await Promise.all(
+      (['a', 'b'] as const).map(async (host) => {
+        const nat = lab.node(host === 'a' ? 'nat-a' : 'nat-b').ip
+        const v = await autonatV2Verdicts(lab, host, [relay.addr(), boot.addr()], `/ip4/${nat}/tcp/${LISTEN_PORT}`, procs)
+        const raw = await tcpConnect(lab, 'boot', nat, LISTEN_PORT)
+        return { ...v, raw: raw.ok }
+      }),
+    )
+    res.statusReachability = [a, b].map((x) => String((x.cli(['status']).json as { reachability?: string } | undefined)?.reachability))
+    for (const v of verdicts) {
+      res.autonatAnswers.push(v.answers)
+      res.autonatNodes.push(v.verdict === 'private' && !v.raw ? 'private' : `unexpected: ${v.verdict}; raw ${v.raw ? 'reachable' : 'unreachable'}`)
+    }
     res.ok = res.reservations && res.relayed && res.direct && res.messageOnDirect && res.autonatNodes.every((x) => x === 'private') && res.autonatRelay === 'public'
     if (!res.ok) res.failure = `checks: ${JSON.stringify({ autonatNodes: res.autonatNodes, autonatRelay: res.autonatRelay })}`
   } catch (err) {
     res.failure = `${stage}: ${(err as Error).message.slice(0, 600)}`
   } finally {
-    if (process.env.LAB_DEBUG != null) for (const x of apps) process.stderr.write(`--- ${x.proc.label}\n${x.proc.lines.map((l) => JSON.stringify(l)).join('\n')}\n${x.proc.stderrTail}\n`)
+    if (circuitPoll !== undefined) clearInterval(circuitPoll)
+    if (process.env.LAB_DEBUG != null) for (const x of [...apps.map((y) => y.proc), ...procs]) process.stderr.write(`--- ${x.label}\n${x.lines.map((l) => JSON.stringify(l)).join('\n')}\n${x.stderrTail}\n`)
     await lab.destroy()
     fs.rmSync(dataRoot, { recursive: true, force: true })
     res.totalMs = Date.now() - t0

@@ -5,7 +5,11 @@
 // drop, once a whole fresh loss window (2,000 probes) has been sent under that setting. The probe
 // interval is lowered with `--set network.link.probeIntervalMs=N` so a window fills in seconds.
 // Then a tbf cap on x's egress while x bulk-sends to y through gRPC: the receiver's channel
-// throughput (`cpc_channel_bytes_total{direction="in"}` rate) must be within 10 % of the cap.
+// throughput (`cpc_channel_bytes_total{direction="in"}` rate) must be within 10 % of the cap. The
+// sender must saturate the cap for that to mean anything: the nodes run with a 4 MiB yamux stream
+// window and tbf with a 10 ms queue (`latency`). With the app's 512 KiB window and tbf's 50 ms queue one
+// stream is bounded by window / RTT, and the RTT is mostly tbf's own queue: at load 12-17 the sender
+// reached 25-40 Mbit/s of a 50 Mbit/s cap (wire, `tc -s`) whatever the calls in flight or payload size.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -17,6 +21,9 @@ import { Lab } from '../topology.js'
 /** LinkMonitor's loss window (DEFAULT_LOSS_WINDOW in @cpc/connection-manager src/link/constants.ts). */
 export const LOSS_WINDOW = 2_000
 export const LOSS_TOLERANCE = 0.015
+/** tbf's queue bound and the nodes' stream window for the rate check (see the header). */
+export const TBF_LATENCY = '10ms'
+export const STREAM_WINDOW_BYTES = 4 * 1024 * 1024
 
 export interface NodeLossRow {
   configured: number
@@ -64,6 +71,9 @@ export interface NodeLossOptions {
   /** SendMessage calls in flight (default 8) and payload size (default 256 KiB) */
   bulkConcurrency?: number
   bulkBytes?: number
+  /** tbf queue bound (tc's `latency`, default 50ms) and the nodes' yamux stream window (bytes; default the app's) */
+  tbfLatency?: string
+  streamWindowBytes?: number
 }
 
 const metric = (app: LabApp, key: string): number => app.metrics().get(key) ?? NaN
@@ -76,6 +86,8 @@ function tbfSent(lab: Lab): number {
 
 export async function nodeLossTruth(opts: NodeLossOptions = {}): Promise<NodeLossResult> {
   const interval = opts.probeIntervalMs ?? 10
+  const tbfLatency = opts.tbfLatency ?? TBF_LATENCY
+  const window = opts.streamWindowBytes ?? STREAM_WINDOW_BYTES
   const res: NodeLossResult = { loss: [], rate: [], probeIntervalMs: interval }
   const missing = appsBuilt()
   if (missing != null) return { ...res, failure: missing }
@@ -83,7 +95,7 @@ export async function nodeLossTruth(opts: NodeLossOptions = {}): Promise<NodeLos
   const lab = Lab.create({ segments: { wire: { subnet: '10.201.9.0/30', kind: 'p2p' } }, hosts: { x: { segment: 'wire' }, y: { segment: 'wire' } } })
   let stage = 'start'
   try {
-    const common = ['--address-scope', 'private', '--set', `network.link.probeIntervalMs=${interval}`]
+    const common = ['--address-scope', 'private', '--set', `network.link.probeIntervalMs=${interval}`, '--set', `network.connections.maxStreamWindowBytes=${window}`]
     const x = await startApp(lab, 'x', 'node', { dataDir: path.join(dataRoot, 'x'), args: common })
     const y = await startApp(lab, 'y', 'node', { dataDir: path.join(dataRoot, 'y'), args: [...common, '--bootstrap', x.addr()] })
     stage = 'connect'
@@ -111,7 +123,7 @@ export async function nodeLossTruth(opts: NodeLossOptions = {}): Promise<NodeLos
 
     for (const [rate, bps] of opts.rates ?? [['10mbit', 10e6], ['50mbit', 50e6]] as Array<[string, number]>) {
       stage = `tbf ${rate}`
-      lab.setRate('x', { rate })
+      lab.setRate('x', { rate, latency: tbfLatency })
       const ms = opts.bulkMs ?? 15_000
       const bulk = lab.spawnNode('x', path.join(FIXTURES, 'grpc-bulk.mjs'), [JSON.stringify({ addr: x.grpc, peer: y.peerId, size: opts.bulkBytes ?? 256 * 1024, concurrency: opts.bulkConcurrency ?? 8, ms, priority: 'HIGH' })], { label: 'bulk@x' })
       // Skip the first 3 s (tbf's bucket, TCP slow start, the router's first chunks), then measure

@@ -68,6 +68,7 @@ export async function partitionHeal(mode: PartitionMode = 'link-down'): Promise<
   const lab = wire()
   let stage = 'start'
   let statesSeen: LabProcess | undefined
+  let inboxSeen: LabProcess | undefined
   try {
     const x = await startApp(lab, 'x', 'node', { dataDir: path.join(dataRoot, 'x'), args: NODE_ARGS })
     const y = await startApp(lab, 'y', 'node', { dataDir: path.join(dataRoot, 'y'), args: [...NODE_ARGS, '--bootstrap', x.addr()] })
@@ -75,6 +76,7 @@ export async function partitionHeal(mode: PartitionMode = 'link-down'): Promise<
     const states = y.watch(['--kinds', 'peer_state'], 'states@y')
     statesSeen = states
     const inbox = x.watch(['--kinds', 'message'], 'inbox@x')
+    inboxSeen = inbox
     await Promise.all([watchReady(states), watchReady(inbox)])
 
     stage = 'partition'
@@ -117,6 +119,7 @@ export async function partitionHeal(mode: PartitionMode = 'link-down'): Promise<
     if (!res.ok) res.failure = `checks: exactlyOnce=${res.exactlyOnce} highFirst=${res.highFirst} walk=${walk}`
   } catch (err) {
     res.failure = `${stage}: ${(err as Error).message.slice(0, 500)}`
+    if (inboxSeen != null) res.delivered = inboxSeen.lines.map(text).filter((t): t is string => t != null)
     if (statesSeen != null) res.states = statesSeen.lines.map((l) => `${String((l.peerState as PeerStateJson | undefined)?.to).replace('PEER_STATE_', '')}(${String((l.peerState as PeerStateJson | undefined)?.reason)})`)
   } finally {
     await lab.destroy()
