@@ -1,8 +1,8 @@
-// The canonical encoding of a message, in three parts around the payload: fields 1-3 with the
-// payload's tag and length (head), the payload itself (never copied here), fields 6-13 (tail). The
-// leaf hashes head || payload || tail; a signed frame is head || payload || signature || tail ||
-// batch, written into one buffer. The generated encoder writes both small parts, so they are
-// byte for byte what CpcMessage.encode writes for the same fields (tested).
+// The canonical encoding of a message, in parts around the payload: fields 1-3 (head), the payload's
+// tag and length, the payload itself (never copied here), fields 6-13 (tail). The leaf hashes
+// head || payloadHeader || payload || tail; a signed frame is those with the signature between
+// payload and tail and the batch proof last, written into one buffer. The generated encoder writes
+// head and tail, so they are byte for byte what CpcMessage.encode writes for the same fields (tested).
 import { BinaryWriter } from '@bufbuild/protobuf/wire'
 import { SIGNATURE_BYTES } from './constants.js'
 import { InvalidArgumentError } from './errors.js'
@@ -16,11 +16,11 @@ const SIGNATURE_FIELD = Uint8Array.of(0x2a, SIGNATURE_BYTES)
 /** Field 14 (batch), wire type 2. */
 const BATCH_TAG = 114
 
-const BLANK: CpcMessage = CpcMessage.fromPartial({})
-
 export interface CanonicalParts {
-  /** Fields 1-3, then the payload's tag and length (if the payload is not empty). */
+  /** Fields 1-3. */
   readonly head: Uint8Array
+  /** The payload's tag and length (empty if the payload is empty). */
+  readonly payloadHeader: Uint8Array
   readonly payload: Uint8Array
   /** Fields 6-13. */
   readonly tail: Uint8Array
@@ -44,26 +44,40 @@ function writeVarint(value: number, buf: Uint8Array, offset: number): number {
   return offset
 }
 
-function encode(msg: CpcMessage, writer = new BinaryWriter()): Uint8Array {
+function encode(msg: CpcMessage): Uint8Array {
   try {
-    return CpcMessage.encode(msg, writer).finish()
+    return CpcMessage.encode(msg).finish()
   } catch (err) {
     // ts-proto throws a bare Error for out-of-range uint64 values.
     throw new InvalidArgumentError(`Cannot encode message: ${(err as Error).message}`, { cause: err })
   }
 }
 
+/** Tags of fields 1-3 (nonce, priority, message_type), all varints. */
+const HEAD_TAGS = new Set([0x08, 0x10, 0x18])
+
 export function canonicalParts(msg: CpcMessage): CanonicalParts {
-  const first = encode({ ...BLANK, nonce: msg.nonce, priority: msg.priority, messageType: msg.messageType })
-  let head = first
-  if (msg.payload.length > 0) {
-    head = new Uint8Array(first.length + 1 + varintLength(msg.payload.length))
-    head.set(first, 0)
-    head[first.length] = PAYLOAD_TAG
-    writeVarint(msg.payload.length, head, first.length + 1)
+  // One encode without payload, signature and batch, split where fields 1-3 end: the encoder writes
+  // fields in number order, so what follows them is fields 6-13.
+  const rest = encode({ ...msg, payload: EMPTY, signature: EMPTY, batch: undefined })
+  let split = 0
+  while (split < rest.length && HEAD_TAGS.has(rest[split])) {
+    split++
+    while ((rest[split] & 0x80) !== 0) split++
+    split++
   }
-  const tail = encode({ ...msg, nonce: 0n, priority: 0, messageType: 0, payload: EMPTY, signature: EMPTY, batch: undefined })
-  return { head, payload: msg.payload, tail }
+  let payloadHeader = EMPTY
+  if (msg.payload.length > 0) {
+    payloadHeader = new Uint8Array(1 + varintLength(msg.payload.length))
+    payloadHeader[0] = PAYLOAD_TAG
+    writeVarint(msg.payload.length, payloadHeader, 1)
+  }
+  return { head: rest.subarray(0, split), payloadHeader, payload: msg.payload, tail: rest.subarray(split) }
+}
+
+/** Length of the canonical encoding the parts make up. */
+export function canonicalLength(parts: CanonicalParts): number {
+  return parts.head.length + parts.payloadHeader.length + parts.payload.length + parts.tail.length
 }
 
 /** The encoded field 14 for a proof (empty for none). */
@@ -76,11 +90,13 @@ export function encodeBatchField(batch: BatchProof | undefined): Uint8Array {
 export function encodeSignedFrame(parts: CanonicalParts, signature: Uint8Array, batch?: BatchProof): Uint8Array {
   if (signature.length !== SIGNATURE_BYTES) throw new InvalidArgumentError(`Signature must be ${SIGNATURE_BYTES} bytes`)
   const batchField = encodeBatchField(batch)
-  const body = parts.head.length + parts.payload.length + SIGNATURE_FIELD.length + SIGNATURE_BYTES + parts.tail.length + batchField.length
+  const body = canonicalLength(parts) + SIGNATURE_FIELD.length + SIGNATURE_BYTES + batchField.length
   const out = new Uint8Array(varintLength(body) + body)
   let at = writeVarint(body, out, 0)
   out.set(parts.head, at)
   at += parts.head.length
+  out.set(parts.payloadHeader, at)
+  at += parts.payloadHeader.length
   out.set(parts.payload, at)
   at += parts.payload.length
   out.set(SIGNATURE_FIELD, at)

@@ -3,11 +3,11 @@
 // leaves from one origin is signed once, Ed25519 over "cpc/1.0.0/batch" || Merkle root, and each
 // message carries its inclusion proof (field 14) unless the batch holds only it (root = leaf).
 // Ed25519 then signs 47 bytes whatever the payload size: the payload is hashed once, by SHA-256.
-import { createHash, createPrivateKey, createPublicKey, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto'
+import { createHash, hash as oneShotHash, createPrivateKey, createPublicKey, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto'
 import type { PrivateKey } from '@libp2p/interface'
 import { BATCH_DOMAIN, DEFAULT_VERIFIED_ROOTS_CACHE_SIZE, DEFAULT_MAX_VERIFY_BATCH, DEFAULT_VERIFIER_CACHE_SIZE, LEAF_DOMAIN, SIGNATURE_BYTES } from './constants.js'
 import { InvalidArgumentError, InvalidOriginError, InvalidSignatureError, MissingSignatureError } from './errors.js'
-import { canonicalParts, encodeSignedFrame, type CanonicalParts } from './canonical.js'
+import { canonicalLength, canonicalParts, encodeSignedFrame, type CanonicalParts } from './canonical.js'
 import type { BatchProof, CpcMessage } from './gen/cpc/v1/wire.js'
 import { foldBatchPath, merkleTree } from './merkle.js'
 import { bytesEqual, ed25519PublicKeyFromPeerIdBytes, peerIdBytesFromEd25519PublicKey, toHex } from './peer.js'
@@ -33,18 +33,30 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
  * tools and vectors: messageLeaf() hashes the same bytes without assembling them.
  */
 export function signingBytes(msg: CpcMessage): Uint8Array {
-  const { head, payload, tail } = canonicalParts(msg)
-  const out = new Uint8Array(LEAF_DOMAIN_BYTES.length + head.length + payload.length + tail.length)
-  out.set(LEAF_DOMAIN_BYTES, 0)
-  out.set(head, LEAF_DOMAIN_BYTES.length)
-  out.set(payload, LEAF_DOMAIN_BYTES.length + head.length)
-  out.set(tail, LEAF_DOMAIN_BYTES.length + head.length + payload.length)
+  return leafInput(canonicalParts(msg))
+}
+
+/** LEAF_DOMAIN || the parts, in one new buffer. */
+function leafInput(parts: CanonicalParts): Buffer {
+  const out = Buffer.allocUnsafe(LEAF_DOMAIN_BYTES.length + canonicalLength(parts))
+  let at = 0
+  for (const part of [LEAF_DOMAIN_BYTES, parts.head, parts.payloadHeader, parts.payload, parts.tail]) {
+    out.set(part, at)
+    at += part.length
+  }
   return out
 }
 
+/**
+ * Below this many signing bytes the leaf is hashed in one shot over a copy: creating and feeding a
+ * Hash object costs more than copying a few KiB (~2.1 vs ~1.5 us for a 256 B EVENT, measured here).
+ */
+const ONE_SHOT_HASH_MAX_BYTES = 16 * 1024
+
 function leafOfParts(parts: CanonicalParts): Uint8Array {
-  // The payload is hashed where it lies (no copy): one SHA-256 pass is all it costs.
-  return createHash('sha256').update(LEAF_DOMAIN_BYTES).update(parts.head).update(parts.payload).update(parts.tail).digest()
+  if (canonicalLength(parts) <= ONE_SHOT_HASH_MAX_BYTES) return oneShotHash('sha256', leafInput(parts), 'buffer')
+  // A large payload is hashed where it lies (no copy): one SHA-256 pass is all it costs.
+  return createHash('sha256').update(LEAF_DOMAIN_BYTES).update(parts.head).update(parts.payloadHeader).update(parts.payload).update(parts.tail).digest()
 }
 
 /** SHA-256 of signingBytes(msg): the message's Merkle leaf. */
@@ -130,7 +142,7 @@ export class MessageSigner {
     return {
       signer: this,
       leaf: leafOfParts(parts),
-      unsignedBodyBytes: parts.head.length + parts.payload.length + parts.tail.length,
+      unsignedBodyBytes: canonicalLength(parts),
       encode: (signature, batch) => encodeSignedFrame(parts, signature, batch),
     }
   }

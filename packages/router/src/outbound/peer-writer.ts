@@ -158,9 +158,17 @@ export class PeerWriter<M extends FrameMeta | undefined = undefined> extends Typ
 
   private async run(): Promise<void> {
     try {
+      let small = false
       while (this.running) {
+        // After a batch too small to share a signature, give producers one turn of the event loop
+        // before taking the next: a caller awaiting each send() queues one message per few
+        // microtasks, and without this each write would carry (and sign) about one frame. Costs one
+        // setImmediate of latency, only when the previous batch was small.
+        if (small) await new Promise((resolve) => setImmediate(resolve))
+        if (!this.running) return
         const batch = this.queues.nextBatch(this.maxBatchBytes, this.maxBatchFrames, this.maxSignBatch)
         if (batch.length === 0) return
+        small = batch.length < this.maxSignBatch
         const ok = await this.writeBatch(batch)
         if (!ok) return
       }
