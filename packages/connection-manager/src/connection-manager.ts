@@ -1,7 +1,7 @@
 // ConnectionManager: one state machine per peer, driven by our dials and libp2p's connection
 // events (libp2p-events.ts); retries (retry-scheduler.ts); signed CONTROL and goodbyes
 // (control.ts); watermark pruning; protection mirrored into libp2p's peer store.
-import { GoodbyeReason, PeerState, type Control, type Goodbye, type common } from '@cpc/protocol'
+import { GoodbyeReason, MessageType, PeerState, type Control, type Goodbye, type common } from '@cpc/protocol'
 import { TypedEventEmitter, type Connection, type PeerId } from '@libp2p/interface'
 import { Registry } from 'prom-client'
 import { systemClock, type Clock } from './clock.js'
@@ -107,7 +107,7 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
     this.#started = true
     this.#stop = new AbortController()
     this.#events.start()
-    this.#c.channel.addEventListener('message', this.#control.onMessage)
+    this.#c.channel.addMessageHandler(MessageType.CONTROL, this.#control.onMessage)
     this.#retries.start()
     await this.#c.linkMonitor?.start?.()
     this.#events.adoptExisting()
@@ -132,7 +132,7 @@ export class ConnectionManager extends TypedEventEmitter<ConnectionManagerEvents
     this.#started = false
     this.#stop.abort()
     this.#events.stop()
-    this.#c.channel.removeEventListener('message', this.#control.onMessage)
+    this.#c.channel.removeMessageHandler(MessageType.CONTROL, this.#control.onMessage)
     this.#retries.stop()
     for (const rec of this.#peers.values()) rec.clearGoodbyeTimer(this.#clock)
     await this.#tags.settled()

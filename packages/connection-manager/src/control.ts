@@ -53,9 +53,9 @@ export class ControlPlane {
     await this.#c.channel.send(peer, encodeFrame(message), options)
   }
 
-  /** The channel's 'message' listener. */
-  readonly onMessage = (evt: CustomEvent<ChannelMessageDetail>): void => {
-    const { peer, message } = evt.detail
+  /** The channel's CONTROL handler (addMessageHandler). */
+  readonly onMessage = (detail: ChannelMessageDetail): void => {
+    const { peer, message } = detail
     if (message.messageType !== MessageType.CONTROL) return
     let control: Control
     try {

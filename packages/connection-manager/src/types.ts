@@ -17,7 +17,7 @@ export type ManagerNode = Pick<Libp2p, 'dial' | 'hangUp' | 'getConnections' | 'p
 
 export interface ConnectionManagerComponents {
   libp2p: ManagerNode
-  channel: Pick<CpcChannel, 'send' | 'closeStream' | 'forget' | 'addEventListener' | 'removeEventListener'>
+  channel: Pick<CpcChannel, 'send' | 'closeStream' | 'forget' | 'addMessageHandler' | 'removeMessageHandler'>
   /** Signs our CONTROL messages (the node's own identity). */
   signer: Pick<MessageSigner, 'sign'>
   /** Verifies inbound CONTROL messages (default: a new MessageVerifier). */

@@ -20,9 +20,10 @@ export type BroadcastScope =
 export interface RouterChannel {
   send(peer: PeerId, frames: Uint8Array | Uint8Array[], options?: AbortOptions): Promise<void>
   setInboundGate(gate: ((peer: PeerId, message: CpcMessage, bytes: number) => boolean) | undefined): void
-  addEventListener(type: 'message', listener: (evt: CustomEvent<RouterChannelMessage>) => void): void
+  /** EVENT frames come through a direct handler: one call per frame, no Event object. */
+  addMessageHandler(type: MessageType, handler: (detail: RouterChannelMessage) => void): void
+  removeMessageHandler(type: MessageType, handler: (detail: RouterChannelMessage) => void): void
   addEventListener(type: 'message:gated', listener: (evt: CustomEvent<RouterChannelGated>) => void): void
-  removeEventListener(type: 'message', listener: (evt: CustomEvent<RouterChannelMessage>) => void): void
   removeEventListener(type: 'message:gated', listener: (evt: CustomEvent<RouterChannelGated>) => void): void
 }
 
