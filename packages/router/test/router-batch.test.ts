@@ -1,10 +1,10 @@
 // Batch signatures between real nodes (docs/design/batch-signatures.md): a writer signs the frames
 // of one write under one Merkle root, receivers verify each message alone (proof + root signature)
 // and verify a root once; a batched broadcast is forwarded unchanged and verifies at the third hop.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import { randomBytes } from 'node:crypto'
 import { encodeFrame, type CpcMessage } from '@cpc/protocol'
-import type { DeliveredMessage, RouterChannelMessage } from '../src/types.js'
+import type { DeliveredMessage } from '../src/types.js'
 import { record } from './helpers/events.js'
 import { createRouterStack, link, stopAll, type RouterStack } from './helpers/stack.js'
 
@@ -16,7 +16,8 @@ async function metric(stack: RouterStack, name: string, labels: Record<string, s
 describe('Router batch signatures (A - B - C, real nodes)', () => {
   const stacks: RouterStack[] = []
   let delivered: Array<ReturnType<typeof record<DeliveredMessage>>> = []
-  let wire: Array<ReturnType<typeof record<RouterChannelMessage>>> = []
+  // What each router verified: the messages as they came off the wire, proofs included.
+  const wire: CpcMessage[][] = [[], [], []]
 
   beforeAll(async () => {
     // Small chunks, so a broadcast is a few chunks signed as one batch.
@@ -24,7 +25,13 @@ describe('Router batch signatures (A - B - C, real nodes)', () => {
     await link(stacks[0], stacks[1])
     await link(stacks[1], stacks[2])
     delivered = stacks.map((s) => record<DeliveredMessage>(s.router, 'message'))
-    wire = stacks.map((s) => record<RouterChannelMessage>(s.channel, 'message'))
+    stacks.forEach((s, i) => {
+      const verify = s.verifier.verify.bind(s.verifier)
+      jest.spyOn(s.verifier, 'verify').mockImplementation((msg, expected) => {
+        wire[i].push(msg)
+        return verify(msg, expected)
+      })
+    })
   }, 60_000)
 
   afterAll(async () => {
@@ -40,7 +47,7 @@ describe('Router batch signatures (A - B - C, real nodes)', () => {
     const got = delivered[1].events.filter((m) => nonces.has(m.nonce)).map((m) => new TextDecoder().decode(m.payload))
     expect(got.sort()).toEqual(payloads.map((p) => new TextDecoder().decode(p)).sort())
 
-    const onWire: CpcMessage[] = wire[1].events.map((e) => e.message).filter((m) => nonces.has(m.nonce))
+    const onWire: CpcMessage[] = wire[1].filter((m) => nonces.has(m.nonce))
     const batched = onWire.filter((m) => m.batch !== undefined)
     expect(batched.length).toBeGreaterThan(0)
     expect(Math.max(...batched.map((m) => m.batch?.count ?? 0))).toBeLessThanOrEqual(16)
@@ -64,7 +71,7 @@ describe('Router batch signatures (A - B - C, real nodes)', () => {
     expect(got.from).toBe(stacks[1].peerId.toString())
     expect(Buffer.from(got.payload).equals(Buffer.from(payload))).toBe(true)
     // C received the origin's chunks with their proofs, relayed by B without re-signing.
-    const chunks = wire[2].events.map((e) => e.message).filter((m) => m.chunk?.messageId === result.nonce)
+    const chunks = wire[2].filter((m) => m.chunk?.messageId === result.nonce)
     expect(chunks).toHaveLength(5)
     expect(chunks.every((m) => m.batch?.count === 5)).toBe(true)
     expect(chunks.every((m) => Buffer.from(m.origin).equals(Buffer.from(a.peerId.toMultihash().bytes)))).toBe(true)

@@ -39,6 +39,8 @@ export interface RouterStack {
   registry: Registry
   metrics: RouterMetrics
   signer: MessageSigner
+  /** The router's verifier (spy on it to see what arrived, whatever way the channel dispatches). */
+  verifier: MessageVerifier
   nonces: NonceGenerator
   /** Stops router, manager, channel, outbox and node (idempotent). */
   stop(): Promise<void>
@@ -83,6 +85,7 @@ export async function createRouterStack(options: StackOptions = {}): Promise<Rou
   const outbox = new Outbox({ metrics }, { location: path.join(dataDir, 'outbox') })
   await outbox.open()
   const nonces = new NonceGenerator()
+  const verifier = new MessageVerifier()
   const router = new Router(
     {
       peerId: node.peerId,
@@ -91,7 +94,7 @@ export async function createRouterStack(options: StackOptions = {}): Promise<Rou
       relays: createLibp2pRelays(node, { relays: options.relays }),
       groups: options.groups,
       signer,
-      verifier: new MessageVerifier(),
+      verifier,
       nonces,
       outbox,
       scorer,
@@ -119,6 +122,7 @@ export async function createRouterStack(options: StackOptions = {}): Promise<Rou
     registry,
     metrics,
     signer,
+    verifier,
     nonces,
     stop: async () => {
       if (stopped) return
