@@ -2,6 +2,8 @@
 // group filtering in PeerExchange, the group directory, the periodic exchange and its backoff, the
 // announcer's coalescing, announcements on group and address changes, and dial outcomes reported to
 // the scorer when discovery dials through libp2p.dial.
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from '@jest/globals'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -16,6 +18,7 @@ import {
   GroupDirectory,
   PeerExchange,
   PeerExchangeRateLimitedError,
+  PeerExchangeTimeoutError,
   PeriodicExchange,
   createDiscoveryMetrics,
   type ChannelMessageDetail,
@@ -493,6 +496,16 @@ describe('dial outcomes reported to the scorer (no connection manager)', () => {
     stopDialer.stop()
     await idle
     expect(stopped.dials).toEqual([])
+  })
+})
+
+describe('peer-exchange request timing out while its send still waits', () => {
+  it('rejects the caller with the timeout and leaves no unhandled rejection (it used to end the process)', () => {
+    // In a child process: jest's sandbox does not end the test on an unhandled rejection, Node does.
+    const fixture = fileURLToPath(new URL('./fixtures/pex-timeout.mjs', import.meta.url))
+    const r = spawnSync(process.execPath, [fixture], { encoding: 'utf8', timeout: 30_000 })
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' })
+    expect(r.stdout.trim().split('\n')).toEqual([PeerExchangeTimeoutError.code, 'survived'])
   })
 })
 

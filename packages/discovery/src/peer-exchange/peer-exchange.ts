@@ -191,6 +191,10 @@ export class PeerExchange {
       }
       this.pending.set(requestId, entry)
     })
+    // The timeout or an abort can reject `result` while the send below is still waiting (a slow dial
+    // under load): mark it handled now, or that rejection is unhandled and ends the process. The
+    // caller still gets it through `return result`.
+    result.catch(() => {})
     try {
       await this.send(peer, payload, 'request', options.signal)
     } catch (err) {
