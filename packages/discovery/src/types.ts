@@ -4,7 +4,7 @@
 import type { AbortOptions, PeerDiscovery, PeerId, PeerInfo, PeerStore, PrivateKey, TypedEventTarget } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { CpcMessage, MessageSigner, MessageVerifier, NonceGenerator } from '@cpc/protocol'
+import type { CpcMessage, MessageSigner, MessageType, MessageVerifier, NonceGenerator } from '@cpc/protocol'
 import type { DiscoveryMetrics } from './metrics.js'
 import type { DiscoveryError } from './errors.js'
 
@@ -64,7 +64,7 @@ export interface DiscoveryConnectionManager {
   protect(peer: PeerId, tag: string): unknown
 }
 
-/** One decoded frame from CpcChannel's 'message' event. */
+/** One decoded frame, as CpcChannel hands it to a message handler. */
 export interface ChannelMessageDetail {
   peer: PeerId
   message: CpcMessage
@@ -75,8 +75,9 @@ export interface ChannelMessageDetail {
 /** What discovery needs from @cpc/connection-manager's CpcChannel (owner of `/cpc/1.0.0`). */
 export interface DiscoveryChannel {
   send(peer: PeerId, frames: Uint8Array | Uint8Array[], options?: AbortOptions): unknown
-  addEventListener(type: 'message', listener: (evt: CustomEvent<ChannelMessageDetail>) => void): void
-  removeEventListener(type: 'message', listener: (evt: CustomEvent<ChannelMessageDetail>) => void): void
+  /** DISCOVERY frames come through a direct handler (no per-frame Event; see CpcChannel.addMessageHandler). */
+  addMessageHandler(type: MessageType, handler: (detail: ChannelMessageDetail) => void): void
+  removeMessageHandler(type: MessageType, handler: (detail: ChannelMessageDetail) => void): void
 }
 
 /** Penalty kinds discovery reports (a subset of @cpc/scoring's PenaltyKind). */

@@ -94,21 +94,21 @@ async function identity(): Promise<Identity> {
 /** A channel that records what is sent and lets the test inject received messages. */
 class FakeChannel implements DiscoveryChannel {
   readonly sent: Array<{ peer: PeerId; payload: DiscoveryPayload }> = []
-  private readonly listeners = new Set<(evt: CustomEvent<ChannelMessageDetail>) => void>()
+  private readonly handlers = new Set<(detail: ChannelMessageDetail) => void>()
   send(peer: PeerId, frames: Uint8Array | Uint8Array[]): unknown {
     const frame = Array.isArray(frames) ? frames[0] : frames
     const message = new FrameDecoder().push(frame)[0]
     this.sent.push({ peer, payload: DiscoveryPayload.decode(message.payload) })
     return Promise.resolve()
   }
-  addEventListener(_type: 'message', listener: (evt: CustomEvent<ChannelMessageDetail>) => void): void {
-    this.listeners.add(listener)
+  addMessageHandler(_type: MessageType, handler: (detail: ChannelMessageDetail) => void): void {
+    this.handlers.add(handler)
   }
-  removeEventListener(_type: 'message', listener: (evt: CustomEvent<ChannelMessageDetail>) => void): void {
-    this.listeners.delete(listener)
+  removeMessageHandler(_type: MessageType, handler: (detail: ChannelMessageDetail) => void): void {
+    this.handlers.delete(handler)
   }
   deliver(peer: PeerId, message: CpcMessage): void {
-    for (const l of this.listeners) l(new CustomEvent('message', { detail: { peer, message, bytes: 0, limited: false } }))
+    for (const h of this.handlers) h({ peer, message, bytes: 0, limited: false })
   }
 }
 

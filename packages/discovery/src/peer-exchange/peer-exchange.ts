@@ -110,8 +110,8 @@ export class PeerExchange {
   private readonly init: Required<Pick<PeerExchangeInit, 'requestTimeoutMs' | 'minScore' | 'allowUnsignedRecords'>>
   private running = false
   private nextRequestId = 1n
-  private readonly onMessage = (evt: CustomEvent<ChannelMessageDetail>): void => {
-    const { peer, message } = evt.detail
+  private readonly onMessage = (detail: ChannelMessageDetail): void => {
+    const { peer, message } = detail
     if (message.messageType !== MessageType.DISCOVERY) return
     this.handle(peer, message).catch((err: unknown) => this.reject(peer, err))
   }
@@ -142,13 +142,13 @@ export class PeerExchange {
   start(): void {
     if (this.running) return
     this.running = true
-    this.components.channel.addEventListener('message', this.onMessage)
+    this.components.channel.addMessageHandler(MessageType.DISCOVERY, this.onMessage)
   }
 
   stop(): void {
     if (!this.running) return
     this.running = false
-    this.components.channel.removeEventListener('message', this.onMessage)
+    this.components.channel.removeMessageHandler(MessageType.DISCOVERY, this.onMessage)
     for (const p of [...this.pending.values()]) p.reject(new DiscoveryAbortedError('Peer exchange stopped'))
     this.limiter.clear()
     this.announceLimiter.clear()
