@@ -3,10 +3,9 @@
 // head || payloadHeader || payload || tail; a signed frame is those with the signature between
 // payload and tail and the batch proof last, written into one buffer. The generated encoder writes
 // head and tail, so they are byte for byte what CpcMessage.encode writes for the same fields (tested).
-import { BinaryWriter } from '@bufbuild/protobuf/wire'
 import { SIGNATURE_BYTES } from './constants.js'
 import { InvalidArgumentError } from './errors.js'
-import { BatchProof, CpcMessage } from './gen/cpc/v1/wire.js'
+import { CpcMessage, type BatchProof } from './gen/cpc/v1/wire.js'
 
 const EMPTY = new Uint8Array(0)
 /** Field 4 (payload), wire type 2. */
@@ -80,10 +79,35 @@ export function canonicalLength(parts: CanonicalParts): number {
   return parts.head.length + parts.payloadHeader.length + parts.payload.length + parts.tail.length
 }
 
-/** The encoded field 14 for a proof (empty for none). */
+/**
+ * The encoded field 14 for a proof (empty for none), written by hand: it is built for every batched
+ * frame, and a BinaryWriter's buffers cost more than the ~150 bytes themselves. Same bytes as
+ * BatchProof.encode (tested: signFrames against signBatch + encodeFrame).
+ */
 export function encodeBatchField(batch: BatchProof | undefined): Uint8Array {
   if (batch === undefined) return EMPTY
-  return BatchProof.encode(batch, new BinaryWriter().uint32(BATCH_TAG).fork()).join().finish()
+  let inner = 0
+  if (batch.index !== 0) inner += 1 + varintLength(batch.index)
+  if (batch.count !== 0) inner += 1 + varintLength(batch.count)
+  for (const h of batch.path) inner += 1 + varintLength(h.length) + h.length
+  const out = new Uint8Array(1 + varintLength(inner) + inner)
+  out[0] = BATCH_TAG
+  let at = writeVarint(inner, out, 1)
+  if (batch.index !== 0) {
+    out[at++] = 0x08
+    at = writeVarint(batch.index, out, at)
+  }
+  if (batch.count !== 0) {
+    out[at++] = 0x10
+    at = writeVarint(batch.count, out, at)
+  }
+  for (const h of batch.path) {
+    out[at++] = 0x1a
+    at = writeVarint(h.length, out, at)
+    out.set(h, at)
+    at += h.length
+  }
+  return out
 }
 
 /** Length prefix and body of the signed message, the payload copied once. */

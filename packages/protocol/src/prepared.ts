@@ -101,11 +101,12 @@ export function prepareMessage(input: BuildMessageInput, signer: MessageSigner, 
     return { ...base, nonce: ids[i], payload: part, chunk: { messageId: ids[0], index: i, count, totalBytes } }
   }
 
-  const unsigned = (i: number): UnsignedFrame => signer.unsignedFrame(message(i))
-
-  // Frame 0's size now: it checks maxFrameBytes (every later chunk is the same size or smaller, and
-  // a batch proof fits in the reserve) and gives the exact sizes of the others.
-  const firstBody = unsigned(0).unsignedBodyBytes + SIGNATURE_FIELD_BYTES
+  // Frame 0 unsigned now: its size checks maxFrameBytes (every later chunk is the same size or
+  // smaller, and a batch proof fits in the reserve) and gives the exact sizes of the others. It is
+  // kept (immutable: encode() may run more than once), so a one-frame message is hashed once.
+  const first = signer.unsignedFrame(message(0))
+  const unsigned = (i: number): UnsignedFrame => (i === 0 ? first : signer.unsignedFrame(message(i)))
+  const firstBody = first.unsignedBodyBytes + SIGNATURE_FIELD_BYTES
   if (firstBody + BATCH_PROOF_RESERVE_BYTES > maxFrameBytes) {
     throw new FrameTooLargeError(`Frame body of ${firstBody} bytes (+${BATCH_PROOF_RESERVE_BYTES} for a batch proof) exceeds maxFrameBytes ${maxFrameBytes}`)
   }

@@ -1,7 +1,9 @@
 import { describe, it, expect, beforeAll } from '@jest/globals'
 import fc from 'fast-check'
 import { createHash } from 'node:crypto'
+import { BinaryWriter } from '@bufbuild/protobuf/wire'
 import {
+  BatchProof,
   CpcMessage,
   InvalidBatchProofError,
   InvalidSignatureError,
@@ -10,6 +12,7 @@ import {
   ProtocolError,
   batchPathLength,
   decodeMessage,
+  encodeBatchField,
   encodeFrame,
   encodeMessage,
   foldBatchPath,
@@ -17,7 +20,7 @@ import {
   messageLeaf,
   signFrames,
 } from '../src/index.js'
-import { SEED_A, SEED_B, keyFromSeed, messageArb } from './helpers.js'
+import { SEED_A, SEED_B, batchArb, keyFromSeed, messageArb } from './helpers.js'
 
 let signerA: MessageSigner
 let signerB: MessageSigner
@@ -169,6 +172,15 @@ describe('batch signatures', () => {
     expect(signFrames([signerA.unsignedFrame(m)], 16)).toEqual([encodeFrame(signerA.sign(m))])
     const msgs = events(5)
     expect(signFrames(msgs.map((x) => signerA.unsignedFrame(x)), 16)).toEqual(signerA.signBatch(msgs).map((x) => encodeFrame(x)))
+  })
+
+  it('property: the hand-written batch field is byte for byte the generated encoding', () => {
+    fc.assert(
+      fc.property(batchArb, (proof) => {
+        expect(encodeBatchField(proof)).toEqual(BatchProof.encode(proof, new BinaryWriter().uint32(114).fork()).join().finish())
+      }),
+      { numRuns: 300 },
+    )
   })
 
   it('the leaf does not depend on signature or proof', () => {
