@@ -180,12 +180,20 @@ export class PeerWriter<M extends FrameMeta | undefined = undefined> extends Typ
 
   private async writeBatch(batch: Array<DrainedFrame<M>>): Promise<boolean> {
     const controller = this.controller as AbortController
-    const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(this.writeTimeoutMs)])
+    // One controller and one plain timer per write: AbortSignal.any + AbortSignal.timeout per write
+    // were ~7% of a P2 sender's profile (dependent-signal bookkeeping and timer objects).
+    const write = new AbortController()
+    const onStop = (): void => write.abort(controller.signal.reason)
+    if (controller.signal.aborted) onStop()
+    else controller.signal.addEventListener('abort', onStop, { once: true })
+    const timer = setTimeout(() => write.abort(new DOMException(`write took more than ${this.writeTimeoutMs} ms`, 'TimeoutError')), this.writeTimeoutMs)
+    // Like AbortSignal.timeout: the timer alone never keeps the process alive.
+    timer.unref?.()
     const startedAt = this.clock.now()
     try {
       await this.write(
         batch.map((f) => f.frame),
-        { signal },
+        { signal: write.signal },
       )
     } catch (error) {
       const aborted = controller.signal.aborted
@@ -193,6 +201,9 @@ export class PeerWriter<M extends FrameMeta | undefined = undefined> extends Typ
       this.log.warn({ peer: this.peer, frames: batch.length, err: error }, aborted ? 'write aborted' : 'write failed')
       this.safeDispatchEvent('batch:failed', { detail: { frames: batch, error } })
       return false
+    } finally {
+      clearTimeout(timer)
+      controller.signal.removeEventListener('abort', onStop)
     }
     const now = this.clock.now()
     if (this.metrics !== undefined) {
