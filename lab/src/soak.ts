@@ -133,7 +133,10 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
     p.client = undefined
     const child = p.child
     p.ready = undefined
-    if (child == null || child.exitCode != null) return
+    // exitCode stays null when a signal ended the child (signalCode is set): waiting for its 'exit'
+    // then hung forever, and with every timer cleared the run ended as Node's exit 13 (unsettled
+    // top-level await) without its report (2026-11-24 04:15, a restart that died by signal).
+    if (child == null || child.exitCode != null || child.signalCode != null) return
     child.kill('SIGTERM')
     const killer = setTimeout(() => child.kill('SIGKILL'), 10_000)
     await new Promise((resolve) => child.once('exit', resolve))
