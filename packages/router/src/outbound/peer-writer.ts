@@ -7,7 +7,7 @@
 // caller can move them to the outbox, and the writer pauses until the next kick() (every enqueue()
 // through the writer kicks), rather than spinning on a dead stream.
 import { TypedEventEmitter, type AbortOptions } from '@libp2p/interface'
-import { MessageType, type Priority } from '@cpc/protocol'
+import { MessageType, Priority } from '@cpc/protocol'
 import { systemClock, type Clock } from '../clock.js'
 import { DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_BATCH_FRAMES, DEFAULT_MAX_SIGN_BATCH, DEFAULT_WRITE_TIMEOUT_MS } from '../constants.js'
 import { DEFAULT_MAX_VERIFY_BATCH } from '@cpc/protocol'
@@ -71,6 +71,8 @@ export class PeerWriter<M extends FrameMeta | undefined = undefined> extends Typ
   private readonly maxBatchBytes: number
   private readonly maxBatchFrames: number
   private readonly maxSignBatch: number
+  /** Set while the drain loop gives producers a turn (see run()); ends that turn early. */
+  private wake: (() => void) | undefined
   private readonly writeTimeoutMs: number
   private readonly peer?: string
 
@@ -129,7 +131,11 @@ export class PeerWriter<M extends FrameMeta | undefined = undefined> extends Typ
   /** Queue a message and make sure the writer will drain it. */
   enqueue(frames: Frames, priority: Priority, meta: M): EnqueueResult {
     const result = this.queues.enqueue(frames, priority, meta)
-    if (result.accepted) this.kick()
+    if (result.accepted) {
+      this.kick()
+      // A HIGH message, or enough frames to fill a signature, ends the producer turn at once.
+      if (this.wake !== undefined && (priority === Priority.HIGH || this.queues.frames() >= this.maxSignBatch)) this.wake()
+    }
     return result
   }
 
@@ -160,15 +166,17 @@ export class PeerWriter<M extends FrameMeta | undefined = undefined> extends Typ
     try {
       let small = false
       while (this.running) {
-        // After a batch too small to share a signature, give producers one turn of the event loop
-        // before taking the next: a caller awaiting each send() queues one message per few
-        // microtasks, and without this each write would carry (and sign) about one frame. Costs one
-        // setImmediate of latency, only when the previous batch was small.
-        if (small) await new Promise((resolve) => setImmediate(resolve))
+        // After a batch too small to share a signature that emptied the queues, give producers one
+        // turn of the event loop before taking the next: a caller awaiting each send() queues one
+        // message per few microtasks, and without this each write would carry (and sign) about one
+        // frame. Never while frames wait: a batch cut short by maxBatchBytes (a LOW flood of 16 KiB
+        // frames) must not pay a turn per write, which put HIGH p99 under a flood at ~100 ms instead
+        // of ~40 (bench P3, 2026-11-24). A HIGH enqueue ends the turn early (enqueue() calls wake).
+        if (small) await this.producerTurn()
         if (!this.running) return
         const batch = this.queues.nextBatch(this.maxBatchBytes, this.maxBatchFrames, this.maxSignBatch)
         if (batch.length === 0) return
-        small = batch.length < this.maxSignBatch
+        small = batch.length < this.maxSignBatch && this.queues.isEmpty
         const ok = await this.writeBatch(batch)
         if (!ok) return
       }
@@ -176,6 +184,21 @@ export class PeerWriter<M extends FrameMeta | undefined = undefined> extends Typ
       // Runs in the same tick as the empty nextBatch(): a kick() after it starts a new loop.
       this.writing = false
     }
+  }
+
+  /** One setImmediate, cut short by wake() (a HIGH enqueue or a full signing batch). */
+  private async producerTurn(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setImmediate(() => {
+        this.wake = undefined
+        resolve()
+      })
+      this.wake = () => {
+        clearImmediate(timer)
+        this.wake = undefined
+        resolve()
+      }
+    })
   }
 
   private async writeBatch(batch: Array<DrainedFrame<M>>): Promise<boolean> {
