@@ -362,7 +362,7 @@ export class NetworkHandler extends TypedEventEmitter<NetworkEvents> {
       uptimeMs: this.#state === 'started' ? Math.max(0, p.clock.now() - this.#startedAtMs) : 0,
       connectedPeers: p.cm.connectedPeers().length,
       knownPeers: known.size,
-      reachability: reachability(addrs),
+      reachability: reachability(addrs, this.config.nat.announce),
       relayReservations: relayReservations(addrs),
       outboxDepth: this.#state === 'started' ? p.router.queueDepth().outbox : 0,
       groups: p.discovery.groups(),

@@ -1,6 +1,6 @@
 // What GetStatus reports beyond counts: reachability and relay reservations, read from the node's
-// own addresses (AutoNAT v1 has no verdict API; its verdicts confirm or drop addresses).
-import type { Multiaddr } from '@multiformats/multiaddr'
+// own addresses (AutoNAT confirms or drops addresses; reachability is read from what it leaves).
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 
 export type Reachability = 'unknown' | 'public' | 'private'
 
@@ -28,9 +28,17 @@ export function relayReservations(addrs: readonly Multiaddr[]): number {
  * public: a direct public address is announced (confirmed by AutoNAT or configured as announce);
  * private: no such address, but we are reachable through a relay reservation;
  * unknown: neither (e.g. loopback-only devnets, or before AutoNAT has an answer).
+ * `natMappings` (config nat.announce) are announced for hole punching only: the NAT accepts nothing on
+ * them unsolicited, so they never make a node public.
  */
-export function reachability(addrs: readonly Multiaddr[]): Reachability {
-  if (addrs.some((a) => !isCircuit(a) && isPublicAddress(a))) return 'public'
+export function reachability(addrs: readonly Multiaddr[], natMappings: readonly string[] = []): Reachability {
+  const mapped = new Set(natMappings.map((m) => withoutPeer(multiaddr(m))))
+  if (addrs.some((a) => !isCircuit(a) && isPublicAddress(a) && !mapped.has(withoutPeer(a)))) return 'public'
   if (addrs.some(isCircuit)) return 'private'
   return 'unknown'
+}
+
+/** The address without its trailing /p2p/<id>, as nat.announce lists it. */
+function withoutPeer(ma: Multiaddr): string {
+  return ma.toString().replace(/\/p2p\/[^/]+$/, '')
 }
