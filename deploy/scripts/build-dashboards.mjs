@@ -254,7 +254,7 @@ const DASHBOARDS = [
           ],
         ],
       ],
-      ['AutoNAT dial-back results', 'short', [[`libp2p_autonat_dial_results{${N}}`, '{{node}}']]],
+      ['AutoNAT v2 dial-back results (addresses under test)', 'short', [[`libp2p_autonat_v2_dial_results{${N}}`, '{{node}}']]],
       ['Observed addresses (NAT mappings seen by peers)', 'short', [[`libp2p_address_manager_observed_addresses{${N}}`, '{{node}}']]],
       ['Relay reservation queue (clients)', 'short', [[`libp2p_relay_reservation_queue{${N}}`, '{{node}}']]],
     ],
