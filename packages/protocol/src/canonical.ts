@@ -6,6 +6,7 @@
 import { SIGNATURE_BYTES } from './constants.js'
 import { InvalidArgumentError } from './errors.js'
 import { CpcMessage, type BatchProof } from './gen/cpc/v1/wire.js'
+import { varintLength, writeVarint } from './varint.js'
 
 const EMPTY = new Uint8Array(0)
 /** Field 4 (payload), wire type 2. */
@@ -23,24 +24,6 @@ export interface CanonicalParts {
   readonly payload: Uint8Array
   /** Fields 6-13. */
   readonly tail: Uint8Array
-}
-
-export function varintLength(value: number): number {
-  let n = 1
-  while (value >= 0x80) {
-    value = Math.floor(value / 128)
-    n++
-  }
-  return n
-}
-
-function writeVarint(value: number, buf: Uint8Array, offset: number): number {
-  while (value >= 0x80) {
-    buf[offset++] = (value & 0x7f) | 0x80
-    value = Math.floor(value / 128)
-  }
-  buf[offset++] = value
-  return offset
 }
 
 function encode(msg: CpcMessage): Uint8Array {

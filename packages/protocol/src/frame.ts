@@ -3,6 +3,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { DEFAULT_MAX_FRAME_BYTES, MAX_LENGTH_PREFIX_BYTES } from './constants.js'
 import { AbortError, FrameTooLargeError, InvalidArgumentError, MalformedFrameError, ProtocolError, TruncatedFrameError } from './errors.js'
 import { CpcMessage } from './gen/cpc/v1/wire.js'
+import { varintLength, writeVarint } from './varint.js'
 
 export interface FrameOptions {
   /** Largest frame body accepted or produced (default DEFAULT_MAX_FRAME_BYTES). */
@@ -11,24 +12,6 @@ export interface FrameOptions {
 
 export interface ReadFramesOptions extends FrameOptions {
   signal?: AbortSignal
-}
-
-function varintLength(value: number): number {
-  let n = 1
-  while (value >= 0x80) {
-    value = Math.floor(value / 128)
-    n++
-  }
-  return n
-}
-
-function writeVarint(value: number, buf: Uint8Array, offset: number): number {
-  while (value >= 0x80) {
-    buf[offset++] = (value & 0x7f) | 0x80
-    value = Math.floor(value / 128)
-  }
-  buf[offset++] = value
-  return offset
 }
 
 /** The protobuf encoding of a message (no length prefix). */

@@ -12,7 +12,7 @@
 // frame(i) is deterministic (Ed25519 signatures are, and nonces and timestamp are fixed here), so a
 // frame built twice is byte for byte the same. A frame signed in a batch differs from frame(i) only
 // in signature and proof; the receiver's dedup on (origin, nonce) recognises either.
-import { varintLength } from './canonical.js'
+import { varintLength } from './varint.js'
 import { DEFAULT_CHUNK_BYTES, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_PAYLOAD_BYTES } from './constants.js'
 import { compressPayload } from './compression.js'
 import { FrameTooLargeError, InvalidArgumentError, PayloadTooLargeError } from './errors.js'
